@@ -1,0 +1,40 @@
+"""The ``device`` setting used everywhere: ``auto`` (CUDA when present), ``cpu`` or ``cuda[:N]``."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import DlicError
+
+__all__ = ["resolve_device", "device_info"]
+
+
+def resolve_device(device: str | None = None) -> str:
+    """Return a concrete torch device string for ``device`` (default: ``DLIC_DEVICE`` or ``auto``).
+
+    ``auto`` picks ``cuda`` when a CUDA device is usable, else ``cpu``. Asking for ``cuda`` on a
+    machine without one is an error, not a silent fallback.
+    """
+    import torch
+
+    choice = (device or os.environ.get("DLIC_DEVICE") or "auto").strip().lower()
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cpu":
+        return "cpu"
+    if choice == "cuda" or choice.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise DlicError(f"device {choice!r} was requested but no CUDA device is available; use 'auto' or 'cpu'")
+        return choice
+    raise DlicError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda[:N]'")
+
+
+def device_info(device: str | None = None) -> dict[str, str]:
+    """A small record of the resolved device (for provenance cells and result tables)."""
+    import torch
+
+    dev = resolve_device(device)
+    info = {"device": dev, "torch": torch.__version__}
+    if dev.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(torch.device(dev))
+    return info
