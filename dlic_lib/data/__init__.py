@@ -1,0 +1,11 @@
+"""Datasets named by ``data_manifest.yaml`` and image I/O.
+
+Resolution order for a dataset: user cache (``DLIC_DATA_DIR``) → mirror folders
+(``DLIC_DATA_MIRROR``) → download from the canonical URLs → embedded default (images that ship
+inside an installed package, flagged ``embedded=True`` wherever they are used). Every file is
+checked against the manifest's sha256.
+"""
+
+from .images import as_rgb_uint8, read_image, sha256_array, sha256_file, write_png
+
+__all__ = ["as_rgb_uint8", "read_image", "sha256_array", "sha256_file", "write_png"]
