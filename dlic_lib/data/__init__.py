@@ -7,5 +7,20 @@ checked against the manifest's sha256.
 """
 
 from .images import as_rgb_uint8, read_image, sha256_array, sha256_file, write_png
+from .manifest import DatasetSpec, FileSpec, Manifest, load_manifest
+from .resolve import ResolvedDataset, resolve_dataset, verify_dataset
 
-__all__ = ["as_rgb_uint8", "read_image", "sha256_array", "sha256_file", "write_png"]
+__all__ = [
+    "DatasetSpec",
+    "FileSpec",
+    "Manifest",
+    "ResolvedDataset",
+    "as_rgb_uint8",
+    "load_manifest",
+    "read_image",
+    "resolve_dataset",
+    "sha256_array",
+    "sha256_file",
+    "verify_dataset",
+    "write_png",
+]
