@@ -1,0 +1,111 @@
+"""λ ladders: CompressAI's zoo λ values per quality, and the mapping from a λ to its quality index."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ..errors import DlicError
+
+__all__ = ["ZOO_LAMBDAS", "METRICS", "train_ladder", "lambda_for_quality", "quality_for_lambda", "parse_lambdas", "parse_qualities"]
+
+METRICS = ("mse", "ms-ssim")
+
+#: λ of the CompressAI zoo models for qualities 1..8 (loss ``λ·255²·MSE + bpp`` or ``λ·(1−MS-SSIM) + bpp``).
+ZOO_LAMBDAS: dict[str, tuple[float, ...]] = {
+    "mse": (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800),
+    "ms-ssim": (2.40, 4.58, 8.73, 16.64, 31.73, 60.50, 115.37, 220.00),
+}
+
+
+def _check_metric(metric: str) -> str:
+    if metric not in ZOO_LAMBDAS:
+        raise DlicError(f"unknown training metric {metric!r}; expected one of {', '.join(METRICS)}")
+    return metric
+
+
+def lambda_for_quality(quality: int, metric: str = "mse") -> float:
+    """The zoo λ of ``quality`` (1..8) for ``metric``."""
+    ladder = ZOO_LAMBDAS[_check_metric(metric)]
+    if not isinstance(quality, int) or not 1 <= quality <= len(ladder):
+        raise DlicError(f"quality must be an integer from 1 to {len(ladder)}, got {quality!r}")
+    return ladder[quality - 1]
+
+
+def quality_for_lambda(lmbda: float, metric: str = "mse") -> int:
+    """The quality index (1..8) whose zoo λ is nearest to ``lmbda`` on a log scale.
+
+    Zoo values map exactly; any other positive λ maps to the closest rung, so that a checkpoint
+    trained with it is found by ``(model, metric, quality)``.
+    """
+    ladder = ZOO_LAMBDAS[_check_metric(metric)]
+    if not isinstance(lmbda, (int, float)) or not math.isfinite(lmbda) or lmbda <= 0:
+        raise DlicError(f"λ must be a positive number, got {lmbda!r}")
+    distances = [abs(math.log(lmbda) - math.log(v)) for v in ladder]
+    return distances.index(min(distances)) + 1
+
+
+def parse_lambdas(text: str | Iterable[float]) -> list[float]:
+    """``"0.0018,0.0067"`` (or a sequence of numbers) → a list of positive floats, order kept."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    values: list[float] = []
+    for item in items:
+        if isinstance(item, str) and not item.strip():
+            continue
+        try:
+            value = float(item)
+        except (TypeError, ValueError):
+            raise DlicError(f"cannot read λ value {item!r}; give numbers separated by commas, e.g. 0.0018,0.0067") from None
+        if not math.isfinite(value) or value <= 0:
+            raise DlicError(f"λ must be a positive number, got {item!r}")
+        values.append(value)
+    if not values:
+        raise DlicError("no λ value given; give numbers separated by commas, e.g. 0.0018,0.0067")
+    return values
+
+
+def parse_qualities(text: str | Iterable[int]) -> list[int]:
+    """``"1,3,5"`` (or a sequence) → a list of quality indices 1..8."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    values: list[int] = []
+    for item in items:
+        if isinstance(item, str) and not item.strip():
+            continue
+        try:
+            value = int(item)
+        except (TypeError, ValueError):
+            raise DlicError(f"cannot read quality {item!r}; give integers 1..8 separated by commas") from None
+        if not 1 <= value <= 8:
+            raise DlicError(f"quality must be an integer from 1 to 8, got {item!r}")
+        values.append(value)
+    if not values:
+        raise DlicError("no quality given; give integers 1..8 separated by commas, e.g. 1,3,5")
+    return values
+
+
+def train_ladder(
+    model: str,
+    lambdas: Iterable[float] | None = None,
+    *,
+    metric: str = "mse",
+    qualities: Iterable[int] | None = None,
+    profile: str = "quick",
+    overrides: dict | None = None,
+    **train_kwargs,
+) -> list:
+    """Train one model per λ (default: the zoo λ of ``qualities``, or all 8 rungs), each resumable.
+
+    Finished runs are not retrained (their registry entry is refreshed). ``overrides`` replace profile
+    sizes (steps, N, M, crop, batch, lr, ...); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
+    Returns the :class:`~dlic_lib.train.engine.TrainResult` of every rung, in order.
+    """
+    from .engine import TrainConfig, train
+
+    if lambdas is None:
+        qs = list(qualities) if qualities is not None else list(range(1, 9))
+        lambdas = [lambda_for_quality(q, metric) for q in qs]
+    results = []
+    for lmbda in parse_lambdas(list(lambdas)):
+        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **(overrides or {}))
+        results.append(train(config, **train_kwargs))
+    return results
