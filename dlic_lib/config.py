@@ -7,6 +7,7 @@
 | ``DLIC_CACHE_DIR`` | ``$DLIC_DATA_DIR/results`` | coded images, metric tables and other reusable results |
 | ``DLIC_CHECKPOINT_DIR`` | ``$DLIC_DATA_DIR/checkpoints`` | trained model checkpoints and their registry |
 | ``DLIC_OFFLINE`` | unset | ``1`` forbids downloads (datasets, pretrained weights) |
+| ``DLIC_RESULTS_DIR`` | ``<project>/results`` | tidy result tables (CSV/Parquet) written by the notebooks |
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["data_dir", "mirror_dirs", "cache_dir", "checkpoint_dir", "offline", "project_root"]
+__all__ = ["data_dir", "mirror_dirs", "cache_dir", "checkpoint_dir", "offline", "project_root", "results_dir"]
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -51,3 +52,8 @@ def offline() -> bool:
 def project_root() -> Path:
     """The repository root (the folder holding ``data_manifest.yaml``) of a source checkout."""
     return Path(__file__).resolve().parent.parent
+
+
+def results_dir() -> Path:
+    """Tidy result tables written by the notebooks (``DLIC_RESULTS_DIR``, default ``<project>/results``)."""
+    return _env_path("DLIC_RESULTS_DIR", project_root() / "results")
