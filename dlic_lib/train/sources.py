@@ -57,13 +57,14 @@ def _from_dataset(name: str) -> TrainingData:
         raise DlicError(f"training dataset {name!r} was not found in the data cache or mirrors; give a folder of images instead")
     ds = resolve_dataset(name)
     provenance = {"dataset": name, "source": str(getattr(ds, "source", "")), "embedded": bool(getattr(ds, "embedded", False))}
+    listing = getattr(ds, "images", ds.files)  # image files only, where the data layer offers it
     try:
-        train, val = list(ds.files(split="train")), list(ds.files(split="val"))
+        train, val = list(listing(split="train")), list(listing(split="val"))
         provenance["split"] = "manifest"
     except (TypeError, KeyError, ValueError, DlicError):
         train, val = [], []
     if not train or not val:
-        train, val = _split(sorted(Path(p) for p in ds.files()))
+        train, val = _split(sorted(Path(p) for p in listing()))
         provenance["split"] = f"every {VAL_STRIDE}th file is val"
     return TrainingData([Path(p) for p in train], [Path(p) for p in val], provenance)
 

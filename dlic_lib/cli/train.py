@@ -1,0 +1,108 @@
+"""``dlic train`` (one model per λ, resumable) and ``dlic checkpoints list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+_DEFAULT_LADDER = {"mse": "0.0018,0.0067,0.025", "ms-ssim": "2.40,8.73,31.73"}
+
+
+def register(subparsers) -> None:
+    from ..train.presets import TRAIN_PRESETS
+
+    p = subparsers.add_parser(
+        "train",
+        help="train learned codecs (one model per λ) and register their checkpoints",
+        description="Train a CompressAI model for each λ of a ladder on random crops of the training pool, "
+        "with atomic checkpoints; finished models are released and registered for the codec zoo.",
+    )
+    p.add_argument("--model", default="bmshj2018-factorized", help="bmshj2018-factorized | bmshj2018-hyperprior | mbt2018-mean | mbt2018 | cheng2020-anchor")
+    p.add_argument("--metric", default="mse", choices=("mse", "ms-ssim"), help="distortion of the RD loss (default: mse)")
+    ladder = p.add_mutually_exclusive_group()
+    ladder.add_argument("--lambdas", help="comma-separated λ values (default: zoo qualities 1,3,5; all 8 for --profile full)")
+    ladder.add_argument("--qualities", help="comma-separated zoo qualities 1..8 (their CompressAI λ)")
+    p.add_argument("--profile", default="quick", choices=tuple(TRAIN_PRESETS), help="training sizes (default: quick)")
+    p.add_argument("--data", default="wikimedia-photos", help="training dataset name or image folder (default: wikimedia-photos)")
+    for name, typ, text in (
+        ("--steps", int, "optimisation steps per model"), ("--N", int, "transform channels"), ("--M", int, "latent channels"),
+        ("--crop", int, "crop side in pixels"), ("--batch", int, "crops per batch"), ("--lr", float, "learning rate"),
+        ("--seed", int, "random seed"),
+    ):
+        p.add_argument(name, type=typ, default=None, help=f"{text} (default: from the profile)")
+    p.add_argument("--release-dtype", choices=("fp32", "fp16"), default=None, help="precision of the released weights")
+    p.add_argument("--device", default=None, help="auto | cpu | cuda[:N] (default: DLIC_DEVICE or auto)")
+    p.add_argument("--resume", action="store_true", help="continue unfinished runs from their last checkpoint")
+    p.add_argument("--restart", action="store_true", help="delete unfinished or finished runs of these settings and start over")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_train)
+
+    g = subparsers.add_parser("checkpoints", help="trained codec checkpoints", description="Trained codec checkpoints known to dlic.")
+    gs = g.add_subparsers(dest="checkpoints_command", metavar="COMMAND")
+    g.set_defaults(_group_parser=g)
+    ls = gs.add_parser("list", help="list registered and released checkpoints", description="List registered and released checkpoints.")
+    ls.add_argument("--model", default=None)
+    ls.add_argument("--metric", default=None, choices=("mse", "ms-ssim"))
+    ls.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    ls.set_defaults(func=_list)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ..errors import DlicError
+    from ..train import TrainConfig, lambda_for_quality, parse_lambdas, parse_qualities, train
+    from ..train.models import check_model_name
+
+    check_model_name(args.model)
+    if args.resume and args.restart:
+        raise DlicError("--resume and --restart exclude each other; choose one")
+    if args.qualities:
+        lambdas = [lambda_for_quality(q, args.metric) for q in parse_qualities(args.qualities)]
+    elif args.lambdas:
+        lambdas = parse_lambdas(args.lambdas)
+    elif args.profile == "full":
+        lambdas = [lambda_for_quality(q, args.metric) for q in range(1, 9)]
+    else:
+        lambdas = parse_lambdas(_DEFAULT_LADDER[args.metric])
+    overrides = {"steps": args.steps, "N": args.N, "M": args.M, "crop": args.crop, "batch": args.batch, "lr": args.lr,
+                 "seed": args.seed, "release_dtype": args.release_dtype, "data": args.data}
+    configs = [TrainConfig.from_profile(args.profile, model=args.model, metric=args.metric, lmbda=l, **overrides) for l in lambdas]
+    for config in configs:
+        config.resolved()  # report bad settings before any training starts
+    rows = []
+    for config in configs:
+        result = train(config, device=args.device, resume=args.resume, restart=args.restart, progress=not args.no_progress)
+        v = result.val
+        rows.append(f"{config.model:22s} {config.metric:7s} λ={config.lmbda:<8g} q{result.entry.quality if result.entry else '?'} "
+                    f"steps={result.step:<7d} val bpp={v.get('bpp', float('nan')):.4f} psnr={v.get('psnr', float('nan')):.2f} dB  {result.run_dir}")
+    print("\n".join(rows))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from ..checkpoints import list_checkpoints
+
+    rows = [e.as_row() for e in list_checkpoints(args.model, args.metric)]
+    if args.format == "json":
+        print(json.dumps(rows, indent=1, default=str))
+        return 0
+    cols = ["model", "metric", "quality", "lmbda", "N", "M", "profile", "steps", "val_bpp", "val_psnr", "source", "path"]
+    if args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        return 0
+    if not rows:
+        print("no trained checkpoints; train some with: dlic train --model bmshj2018-factorized --profile quick")
+        return 0
+
+    def fmt(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    table = [cols] + [[fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+    return 0
