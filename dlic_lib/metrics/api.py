@@ -1,0 +1,205 @@
+"""``compute()``: many metrics on single images, batches or lists of files, as one tidy table.
+
+The registry maps the names used by the CLI and the result tables to functions. Full-reference
+metrics take ``(reference, distorted)``; no-reference ones (``niqe``) score the distorted image.
+Names starting with ``libvmaf_`` and ``vmaf`` itself come from one libvmaf run per pair batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+import importlib
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..errors import DlicError
+
+__all__ = ["Metric", "METRICS", "available_metrics", "compute", "DEFAULT_METRICS"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric: ``func(reference, distorted, data_range, device=...) -> (N,) tensor``."""
+
+    name: str
+    func: Callable[..., Any] | None
+    description: str
+    backend: str = "torch"  # "torch" | "libvmaf" | "no-reference"
+    higher_is_better: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _registry() -> dict[str, Metric]:
+    psnr, ssim, vif = (importlib.import_module(f"{__package__}.{n}") for n in ("psnr", "ssim", "vif"))
+
+    m = [
+        Metric("psnr_rgb", psnr.psnr_rgb, "PSNR over RGB samples (dB)"),
+        Metric("psnr_y", psnr.psnr_y, "PSNR of BT.601 full-range luma (dB)"),
+        Metric("psnr_ycbcr", psnr.psnr_ycbcr, "(6·PSNR_Y + PSNR_Cb + PSNR_Cr)/8, BT.601 full range (dB)"),
+        Metric(
+            "psnr_ycbcr_411",
+            partial(psnr.psnr_ycbcr, weights=(4.0, 1.0, 1.0)),
+            "(4·PSNR_Y + PSNR_Cb + PSNR_Cr)/6, BT.601 full range (dB)",
+        ),
+        Metric("ssim", ssim.ssim, "SSIM, Gaussian 11×11 σ=1.5, on Y (Wang et al. 2004)"),
+        Metric("ssim_sewar", ssim.ssim_sewar, "SSIM with an 11×11 uniform window on Y (sewar's variant)"),
+        Metric("ms_ssim", ssim.ms_ssim, "MS-SSIM, 5 scales, standard weights, on Y"),
+        Metric("ms_ssim_sewar", ssim.ms_ssim_sewar, "MS-SSIM as sewar computes it, on Y"),
+        Metric("vif", vif.vif, "pixel-domain VIF (VIF-P), 4 scales, on Y"),
+        Metric("vmaf", None, "VMAF v0.6.1 (libvmaf through FFmpeg)", backend="libvmaf"),
+    ]
+    for feat in ("psnr_y", "psnr_cb", "psnr_cr", "float_ssim", "float_ms_ssim",
+                 "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "integer_adm2"):  # fmt: skip
+        m.append(Metric(f"libvmaf_{feat}", None, f"libvmaf feature {feat}", backend="libvmaf"))
+    try:
+        from . import metrix
+    except ImportError:  # pragma: no cover
+        metrix = None
+    if metrix is not None:
+        m += metrix.registry_entries(Metric)
+    try:
+        from . import niqe
+    except ImportError:  # pragma: no cover
+        niqe = None
+    if niqe is not None:
+        m.append(Metric("niqe", niqe.niqe_pair, "NIQE of the distorted image (no-reference; lower is better)",
+                        backend="no-reference", higher_is_better=False))  # fmt: skip
+    try:
+        from . import vmaf_torch
+    except ImportError:  # pragma: no cover
+        vmaf_torch = None
+    if vmaf_torch is not None and vmaf_torch.available():
+        m.append(Metric("vmaf_torch", vmaf_torch.vmaf_torch_pair, "differentiable VMAF v0.6.1 (PyTorch)"))
+    return {x.name: x for x in m}
+
+
+_CACHE: dict[str, Metric] = {}
+
+
+def available_metrics() -> dict[str, Metric]:
+    """Name → :class:`Metric` for every metric ``compute`` knows."""
+    if not _CACHE:
+        _CACHE.update(_registry())
+    return dict(_CACHE)
+
+
+class _Lazy(dict):
+    def __missing__(self, key):  # pragma: no cover - convenience
+        return available_metrics()[key]
+
+
+METRICS = _Lazy()
+DEFAULT_METRICS = ("psnr_rgb", "psnr_y", "psnr_ycbcr", "ssim", "ms_ssim", "vif")
+
+
+def _resolve(metrics: Sequence[str] | str | None) -> list[Metric]:
+    reg = available_metrics()
+    if metrics is None:
+        names = list(DEFAULT_METRICS)
+    elif isinstance(metrics, str):
+        names = [s.strip() for s in metrics.split(",") if s.strip()]
+    else:
+        names = list(metrics)
+    unknown = [n for n in names if n not in reg]
+    if unknown:
+        raise DlicError(f"unknown metric(s) {', '.join(unknown)}; available: {', '.join(sorted(reg))}")
+    if not names:
+        raise DlicError("no metric requested; name at least one")
+    return [reg[n] for n in names]
+
+
+def _is_pathlike(x: Any) -> bool:
+    return isinstance(x, (str, Path))
+
+
+def _items(x: Any, name: str) -> tuple[list[Any], list[str | None]]:
+    """Split ``x`` into per-pair items (paths or arrays) and their labels."""
+    if _is_pathlike(x):
+        return [Path(x)], [str(x)]
+    if isinstance(x, (list, tuple)):
+        if not x:
+            raise DlicError(f"{name} is an empty list")
+        return list(x), [str(i) if _is_pathlike(i) else None for i in x]
+    if getattr(x, "ndim", 0) == 4:  # a batch, numpy (N, H, W, C) or torch (N, C, H, W)
+        return [x[i] for i in range(x.shape[0])], [None] * x.shape[0]
+    return [x], [None]
+
+
+def _is_torch(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def _load(item: Any) -> Any:
+    if _is_pathlike(item):
+        from ..data import read_image
+
+        return read_image(item)
+    return item
+
+
+def compute(
+    reference: Any,
+    distorted: Any,
+    metrics: Sequence[str] | str | None = None,
+    device: str | None = None,
+    data_range: float = 255.0,
+    options: dict[str, dict[str, Any]] | None = None,
+    progress: bool | None = None,
+):
+    """Compute ``metrics`` for each (reference, distorted) pair; one row per pair, one column per metric.
+
+    ``reference``/``distorted``: a path, a list of paths, one image (numpy ``(H, W[, C])`` or
+    torch ``(C, H, W)``), a batch (numpy ``(N, H, W, C)`` / torch ``(N, C, H, W)``) or a list of
+    images (sizes may differ between pairs). ``options`` passes keyword arguments per metric,
+    e.g. ``{"psnr_ycbcr": {"weights": (4, 1, 1)}}``. Progress is shown for more than one pair
+    unless ``progress=False``. Returns a :class:`pandas.DataFrame` with columns ``pair``,
+    ``reference``, ``distorted`` (file names, when given) and the metric names.
+    """
+    import pandas as pd
+    import torch
+    from tqdm.auto import tqdm
+
+    from ..device import resolve_device
+
+    chosen = _resolve(metrics)
+    options = options or {}
+    unknown_opts = set(options) - {m.name for m in chosen}
+    if unknown_opts:
+        raise DlicError(f"options given for metric(s) not requested: {', '.join(sorted(unknown_opts))}")
+    dev = resolve_device(device)
+    refs, ref_labels = _items(reference, "reference")
+    dists, dist_labels = _items(distorted, "distorted")
+    if len(refs) != len(dists):
+        raise DlicError(f"{len(refs)} reference images but {len(dists)} distorted images; give one per pair")
+    show = progress if progress is not None else len(refs) > 1
+    rows = []
+    torch_metrics = [m for m in chosen if m.backend in ("torch", "no-reference")]
+    vmaf_metrics = [m for m in chosen if m.backend == "libvmaf"]
+    for i in tqdm(range(len(refs)), desc="metrics", unit="pair", disable=not show):
+        ref, dist = _load(refs[i]), _load(dists[i])
+        row: dict[str, Any] = {"pair": i, "reference": ref_labels[i], "distorted": dist_labels[i]}
+        with torch.no_grad():
+            for m in torch_metrics:
+                value = m.func(ref, dist, data_range, device=dev, **options.get(m.name, {}))
+                row[m.name] = float(torch.as_tensor(value).reshape(-1)[0])
+        if vmaf_metrics:
+            from .vmaf import libvmaf
+
+            if data_range != 255.0:
+                raise DlicError("libvmaf metrics need 8-bit images (data_range=255)")
+            kw: dict[str, Any] = {}
+            for m in vmaf_metrics:
+                kw.update(options.get(m.name, {}))
+            res = libvmaf(ref, dist, **kw)[0]
+            for m in vmaf_metrics:
+                key = m.name.removeprefix("libvmaf_") if m.name != "vmaf" else "vmaf"
+                if key not in res:
+                    raise DlicError(f"libvmaf did not report {key!r}; reported: {', '.join(sorted(res))}")
+                row[m.name] = res[key]
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if all(lbl is None for lbl in ref_labels) and all(lbl is None for lbl in dist_labels):
+        df = df.drop(columns=["reference", "distorted"])
+    return df

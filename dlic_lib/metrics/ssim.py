@@ -1,0 +1,206 @@
+"""SSIM (Wang et al. 2004) and MS-SSIM (Wang, Simoncelli, Bovik 2003), batched in PyTorch.
+
+Conventions (shared by every function here):
+
+* Input scale: ``data_range`` is the peak of the input (255 for 8-bit); SSIM's ``L`` is that peak.
+* Channels: ``channels="y"`` (default) compares the luma Y' = 0.299 R + 0.587 G + 0.114 B
+  (BT.601, full range, unrounded, from :mod:`dlic_lib.color`); ``"rgb"`` averages the per-channel
+  values (what ``sewar`` does on an RGB array). Single-channel input is used as is.
+* Borders: 'valid' filtering — only windows that lie entirely inside the image count, which is
+  what scikit-image (it crops ``(win_size - 1) // 2`` pixels), pytorch-msssim, piq and sewar
+  average over.
+* Variance: population moments (``E[x²] − E[x]²`` under the window weights), as in the paper;
+  scikit-image's ``use_sample_covariance=False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ._batch import MetricInputError, filter_valid, gaussian_1d, prepare_pair, select_channels, uniform_1d
+
+__all__ = ["ssim", "ssim_sewar", "ms_ssim", "ms_ssim_sewar", "MS_SSIM_WEIGHTS", "ssim_maps"]
+
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+"""Wang et al. 2003, Table/eq. (the exponents β_j = γ_j for 5 scales, coarsest last)."""
+
+_OFFSET = 128.0  # moments are computed on x − 128 (same variances, better float32 precision)
+
+
+def ssim_maps(
+    x: torch.Tensor, y: torch.Tensor, kernel_1d: torch.Tensor, k1: float = 0.01, k2: float = 0.03, peak: float = 255.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """SSIM and contrast-structure (cs) maps of two ``(N, C, H, W)`` batches ('valid' borders)."""
+    c = x.shape[1]
+    xc, yc = x - _OFFSET, y - _OFFSET
+    stats = filter_valid(torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1), kernel_1d)
+    mx, my, exx, eyy, exy = stats.split(c, dim=1)
+    sxx = exx - mx * mx
+    syy = eyy - my * my
+    sxy = exy - mx * my
+    mx, my = mx + _OFFSET, my + _OFFSET
+    c1 = (k1 * peak) ** 2
+    c2 = (k2 * peak) ** 2
+    cs = (2.0 * sxy + c2) / (sxx + syy + c2)
+    lum = (2.0 * mx * my + c1) / (mx * mx + my * my + c1)
+    return lum * cs, cs
+
+
+def _window(window: str, win_size: int, sigma: float) -> torch.Tensor:
+    if win_size < 1 or win_size % 2 == 0:
+        raise MetricInputError(f"win_size must be a positive odd integer, got {win_size}")
+    if window == "gaussian":
+        return gaussian_1d(win_size, sigma)
+    if window == "uniform":
+        return uniform_1d(win_size)
+    raise MetricInputError(f"window must be 'gaussian' or 'uniform', got {window!r}")
+
+
+def ssim(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    window: str = "gaussian",
+    win_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Mean SSIM per image pair (Wang et al. 2004): Gaussian 11×11, σ = 1.5, K1 = 0.01, K2 = 0.03, on Y'.
+
+    Equals scikit-image ``structural_similarity(gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False)``, pytorch-msssim ``ssim`` and piq ``ssim(downsample=False)``
+    on the same plane. ``window="uniform"`` gives the box-window variant (see :func:`ssim_sewar`).
+    """
+    kernel = _window(window, win_size, sigma)
+    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=win_size, metric="ssim")
+    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    s, _ = ssim_maps(x, y, kernel, k1, k2)
+    return s.mean(dim=(1, 2, 3)).double()
+
+
+def ssim_sewar(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    win_size: int = 11,
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """SSIM with an 11×11 uniform (box) window, as ``sewar.full_ref.ssim`` computes it (seed 000's tool).
+
+    Same constants and 'valid' borders as :func:`ssim`; only the window differs. sewar's own
+    docstring says the default window is 8; its code uses 11, which is what this reproduces.
+    """
+    return ssim(
+        reference, distorted, data_range, window="uniform", win_size=win_size, channels=channels,
+        standard=standard, device=device, dtype=dtype,
+    )
+
+
+def _ms_min_size(win_size: int, scales: int) -> int:
+    return (win_size - 1) * 2 ** (scales - 1) + 1
+
+
+def ms_ssim(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    weights: tuple[float, ...] = MS_SSIM_WEIGHTS,
+    win_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """MS-SSIM per image pair (Wang et al. 2003), 5 scales with the standard weights, on Y'.
+
+    Per scale: Gaussian 11×11 σ = 1.5 'valid' SSIM/cs means; between scales a 2×2 average pool
+    (odd sides zero-padded by one, as pytorch-msssim and piq do); negative cs / SSIM means are
+    clipped to 0 before the weighted product ∏ cs_j^w_j · ssim_M^w_M. Needs every side larger
+    than ``(win_size − 1)·2^(scales − 1)`` (160 px for 5 scales), so the coarsest scale still
+    holds one full window.
+    """
+    kernel = _window("gaussian", win_size, sigma)
+    scales = len(weights)
+    if scales < 1:
+        raise MetricInputError("ms_ssim needs at least one scale weight")
+    need = _ms_min_size(win_size, scales)
+    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=need, metric=f"ms_ssim ({scales} scales)")
+    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    w = torch.tensor(weights, dtype=torch.float64, device=x.device)
+    values = []
+    for j in range(scales):
+        s, cs = ssim_maps(x, y, kernel, k1, k2)
+        if j < scales - 1:
+            values.append(torch.relu(cs.mean(dim=(2, 3))).double())
+            pad = (x.shape[2] % 2, x.shape[3] % 2)
+            x = F.avg_pool2d(x, kernel_size=2, padding=pad)
+            y = F.avg_pool2d(y, kernel_size=2, padding=pad)
+        else:
+            values.append(torch.relu(s.mean(dim=(2, 3))).double())
+    stacked = torch.stack(values, dim=0)  # (scales, N, C)
+    return torch.prod(stacked ** w.view(-1, 1, 1), dim=0).mean(dim=1)
+
+
+def ms_ssim_sewar(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    weights: tuple[float, ...] = MS_SSIM_WEIGHTS,
+    win_size: int = 11,
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """MS-SSIM as ``sewar.full_ref.msssim`` computes it (seed 000's tool), for comparison with that seed.
+
+    Differences from :func:`ms_ssim`: the downsampling averages samples ``(2i−1, 2i)`` (scipy
+    ``uniform_filter(size=2)`` with a reflected first sample, then every second sample), scales
+    are capped (with a reduced weight list) when the image is too small instead of an error, and
+    negative cs means are raised to their weight as complex numbers (the real part is kept).
+    With ``channels="rgb"`` sewar's filter also averages neighbouring colour channels; that
+    cross-channel mixing is not reproduced, so use ``channels="y"`` (the seed's setting).
+    """
+    kernel = _window("gaussian", win_size, 1.5)
+    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=win_size, metric="ms_ssim_sewar")
+    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    min_dim = min(x.shape[-2:])
+    scales = min(len(weights), int(torch.floor(torch.log2(torch.tensor(min_dim / win_size))).item()) + 1)
+    w = torch.tensor(weights[:scales], dtype=torch.float64, device=x.device)
+    ssims, css = [], []
+    for _ in range(scales):
+        s, cs = ssim_maps(x, y, kernel)
+        ssims.append(s.mean(dim=(1, 2, 3)).double())  # sewar averages channels per scale
+        css.append(cs.mean(dim=(1, 2, 3)).double())
+        x, y = _sewar_down(x), _sewar_down(y)
+    mcs = torch.stack(css[: scales - 1], 0).to(torch.complex128) if scales > 1 else None
+    last = ssims[scales - 1].to(torch.complex128) ** w[scales - 1]
+    if mcs is None:
+        return last.real
+    return (torch.prod(mcs ** w[: scales - 1].view(-1, 1), dim=0) * last).real
+
+
+def _sewar_down(x: torch.Tensor) -> torch.Tensor:
+    # scipy uniform_filter(size=2, mode='reflect'): out[i] = (x[i-1] + x[i]) / 2 with x[-1] = x[0]
+    xp = torch.cat([x[:, :, :1], x], dim=2)
+    xp = torch.cat([xp[:, :, :, :1], xp], dim=3)
+    avg = (xp[:, :, :-1, :-1] + xp[:, :, 1:, :-1] + xp[:, :, :-1, 1:] + xp[:, :, 1:, 1:]) / 4.0
+    return avg[:, :, ::2, ::2]
