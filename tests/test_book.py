@@ -1,0 +1,106 @@
+"""Every notebook executes at the ``smoke`` profile, the book builds, and a real browser renders it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlic_lib.book import build_book
+from dlic_lib.notebooks import list_notebooks, run_notebook
+
+NOTEBOOKS = list_notebooks()
+
+
+@pytest.fixture(scope="session")
+def book_build_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("book")
+
+
+def _executed(build_dir: Path, notebook: Path) -> Path:
+    out = build_dir / "_build" / "executed" / f"{notebook.stem}.ipynb"
+    if not out.is_file():
+        run_notebook(notebook, "smoke", output=out, progress=False)
+    return out
+
+
+def test_there_are_notebooks():
+    assert any(nb.stem == "00_datasets" for nb in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_notebook_executes_at_smoke(notebook, book_build_dir):
+    start = time.perf_counter()
+    out = _executed(book_build_dir, notebook)
+    elapsed = time.perf_counter() - start
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    text = "\n".join(str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/plain", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "smoke" in text and "torch" in text, "the provenance record (profile, versions) must be printed"
+    print(f"{notebook.stem}: {elapsed:.1f} s at smoke")
+
+
+def _figure_outputs(nb) -> list[dict]:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def test_datasets_chapter_has_interactive_figure_with_local_fallback(book_build_dir):
+    nb = nbformat.read(_executed(book_build_dir, NOTEBOOKS[0]), as_version=4)
+    figures = _figure_outputs(nb)
+    assert figures, "the datasets chapter must show a plotly figure"
+    html = figures[0]["data"]["text/html"]
+    assert "Plotly.newPlot" in html and "cdn.plot.ly" not in html
+
+
+@pytest.fixture(scope="session")
+def built_book(book_build_dir) -> Path:
+    for nb in NOTEBOOKS:
+        _executed(book_build_dir, nb)
+    return build_book("smoke", build_dir=book_build_dir, execute=False)
+
+
+def test_book_builds_with_local_plotly(built_book):
+    index = built_book / "index.html"
+    chapter = built_book / "chapters" / "00_datasets.html"
+    assert index.is_file() and chapter.is_file()
+    assert (built_book / "_static" / "plotly.min.js").stat().st_size > 1_000_000
+    page = chapter.read_text()
+    assert re.search(r'<script src="\.\./_static/plotly\.min\.js', page)
+    assert "Plotly.newPlot" in page and "data:image/jpeg;base64" in page  # figure + Kodak thumbnails
+    assert "kodim01.png" in page
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.browser
+def test_browser_renders_plotly_traces_offline(built_book, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (installed by .ci/run)")
+        pytest.skip("chromium not installed")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=15000"]
+    url = (built_book / "chapters" / "00_datasets.html").as_uri()
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    assert 'class="js-plotly-plot"' in dom or "js-plotly-plot" in dom, "plotly did not render"
+    traces = re.findall(r'class="trace scatter', dom)
+    assert len(traces) >= 2, f"expected one scatter trace per image set, found {len(traces)}"
+    shot = tmp_path / "chapter.png"
+    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    assert shot.is_file() and shot.stat().st_size > 20_000
