@@ -112,12 +112,14 @@ def _start_values(model: str, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     ]
 
 
-def fit_logistic(metric, mos, model: str = "5p", p0: Sequence[float] | None = None, maxfev: int = 20000) -> LogisticFit:
+def fit_logistic(metric, mos, model: str = "5p", p0: Sequence[float] | None = None, maxfev: int = 2000) -> LogisticFit:
     """Fit ``model`` (``"5p"`` or ``"4p"``) mapping ``metric`` to ``mos`` by Levenberg–Marquardt.
 
     Tries ``p0`` (default: seed 000's values for 5p, data-driven values for 4p), then alternative
-    starts; keeps the converged fit with the smallest squared error. If none converges, warns with
-    :class:`LogisticFitWarning` and returns a least-squares straight line. A constant metric gives
+    starts; keeps the converged fit with the smallest squared error. If none converges within
+    ``maxfev`` evaluations (e.g. the 4p curve's asymptote running off to infinity on data that
+    never saturates), warns with :class:`LogisticFitWarning` and returns the better of the last
+    iterate (``converged=False``) and a least-squares straight line (``model="linear"``). A constant metric gives
     ``model="constant"`` (prediction = mean MOS, correlations NaN). Never raises for numeric trouble.
     """
     if model not in _MODELS:
@@ -134,32 +136,47 @@ def fit_logistic(metric, mos, model: str = "5p", p0: Sequence[float] | None = No
                       LogisticFitWarning, stacklevel=2)
         return LogisticFit("constant", np.array([float(np.mean(y))]), False, "constant metric", model)
     starts = ([np.asarray(p0, dtype=float)] if p0 is not None else []) + _start_values(model, x, y)
-    best: tuple[float, np.ndarray, int] | None = None
+    func = _MODELS[model]
+    converged: tuple[float, np.ndarray, int] | None = None
+    stalled: tuple[float, np.ndarray, int] | None = None
     errors = []
     if x.size > npar:
         for k, start in enumerate(starts):
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", optimize.OptimizeWarning)
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    params, _ = optimize.curve_fit(_MODELS[model], x, y, p0=start, method="lm", maxfev=maxfev)
-            except (RuntimeError, ValueError, optimize.OptimizeWarning, FloatingPointError) as exc:
-                errors.append(str(exc).splitlines()[0])
+                with np.errstate(all="ignore"):
+                    res = optimize.least_squares(
+                        lambda p: func(x, *p) - y, start, method="lm", max_nfev=maxfev, xtol=1e-12, ftol=1e-12
+                    )
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                errors.append(f"start {k}: {str(exc).splitlines()[0]}")
                 continue
-            pred = _MODELS[model](x, *params)
-            if not np.all(np.isfinite(pred)) or not np.all(np.isfinite(params)):
-                errors.append("non-finite parameters")
+            params = np.asarray(res.x, dtype=float)
+            pred = func(x, *params)
+            if not (np.all(np.isfinite(pred)) and np.all(np.isfinite(params))):
+                errors.append(f"start {k}: non-finite parameters")
                 continue
             sse = float(np.sum((pred - y) ** 2))
-            if best is None or sse < best[0] - 1e-12 * max(1.0, best[0]):
-                best = (sse, params, k)
+            if res.status > 0:
+                if converged is None or sse < converged[0] - 1e-12 * max(1.0, converged[0]):
+                    converged = (sse, params, k)
+            else:
+                errors.append(f"start {k}: no convergence in {maxfev} evaluations")
+                if stalled is None or sse < stalled[0]:
+                    stalled = (sse, params, k)
     else:
         errors.append(f"{x.size} points cannot determine {npar} parameters")
-    if best is not None:
-        _, params, k = best
-        return LogisticFit(model, np.asarray(params, dtype=float), True, f"start {k}", model)
+    if converged is not None:
+        _, params, k = converged
+        return LogisticFit(model, params, True, f"converged from start {k}", model)
     slope, icpt = np.polyfit(x, y, 1)
-    msg = f"{model} logistic fit failed ({'; '.join(errors) or 'no start converged'}); using a linear mapping"
+    linear_sse = float(np.sum((slope * x + icpt - y) ** 2))
+    reason = "; ".join(errors) or "no start converged"
+    if stalled is not None and stalled[0] < linear_sse:
+        msg = (f"{model} logistic fit did not converge ({reason}); using its last iterate, "
+               "which fits better than a straight line")
+        warnings.warn(msg, LogisticFitWarning, stacklevel=2)
+        return LogisticFit(model, stalled[1], False, msg, model)
+    msg = f"{model} logistic fit failed ({reason}); using a linear mapping"
     warnings.warn(msg, LogisticFitWarning, stacklevel=2)
     return LogisticFit("linear", np.array([slope, icpt]), False, msg, model)
 
