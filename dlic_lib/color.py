@@ -32,6 +32,8 @@ __all__ = [
     "subsample_420",
     "upsample_420",
     "to_uint8",
+    "rgb_to_planes",
+    "planes_to_rgb",
 ]
 
 STANDARDS: dict[str, tuple[float, float]] = {"bt601": (0.299, 0.114), "bt709": (0.2126, 0.0722)}
@@ -163,3 +165,46 @@ def _bilinear_axis(plane: np.ndarray, size: int, axis: int) -> np.ndarray:
     shape[axis] = size
     frac = frac.reshape(shape)
     return a * (1.0 - frac) + b * frac
+
+
+def rgb_to_planes(
+    rgb: np.ndarray, chroma: str = "420", standard: str = "bt601", range: str = "full", bit_depth: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB ``uint8`` ``(H, W, 3)`` → integer Y', Cb, Cr planes for a video encoder.
+
+    ``chroma`` is ``"420"`` (Cb/Cr averaged 2×2 by :func:`subsample_420`) or ``"444"``.
+    ``bit_depth`` 8 gives ``uint8`` planes; 10 gives ``uint16`` planes scaled by 4 (the
+    0..255-scale value × 4, rounded), so a 10-bit encoder sees the unrounded conversion.
+    """
+    if chroma not in ("420", "444"):
+        raise DlicError(f"unknown chroma format {chroma!r}; expected '420' or '444'")
+    if bit_depth not in (8, 10):
+        raise DlicError(f"unsupported bit depth {bit_depth}; expected 8 or 10")
+    ycc = rgb_to_ycbcr(rgb, standard=standard, range=range)
+    planes = [ycc[..., 0], ycc[..., 1], ycc[..., 2]]
+    if chroma == "420":
+        planes[1:] = [subsample_420(p) for p in planes[1:]]
+    if bit_depth == 8:
+        return tuple(to_uint8(p) for p in planes)
+    return tuple(np.clip(np.rint(p * 4.0), 0, 1023).astype(np.uint16) for p in planes)
+
+
+def planes_to_rgb(
+    y: np.ndarray,
+    cb: np.ndarray,
+    cr: np.ndarray,
+    standard: str = "bt601",
+    range: str = "full",
+    bit_depth: int = 8,
+    upsample: str = "bilinear",
+) -> np.ndarray:
+    """Decoded Y', Cb, Cr planes (4:2:0 or 4:4:4, 8- or 10-bit) → RGB ``uint8``; inverse of :func:`rgb_to_planes`."""
+    scale = 1.0 if bit_depth == 8 else 4.0
+    y = np.asarray(y, dtype=np.float64) / scale
+    cb = np.asarray(cb, dtype=np.float64) / scale
+    cr = np.asarray(cr, dtype=np.float64) / scale
+    if cb.shape != y.shape:
+        cb = upsample_420(cb, y.shape, method=upsample)
+        cr = upsample_420(cr, y.shape, method=upsample)
+    rgb = ycbcr_to_rgb(np.stack([y, cb, cr], axis=-1), standard=standard, range=range)
+    return to_uint8(rgb)

@@ -1,0 +1,278 @@
+"""HEVC (x265), VVC (vvenc), AV1 (libaom) and JPEG XL (libjxl) through the static FFmpeg.
+
+Colour is handled here, not by FFmpeg: RGB is converted to Y'CbCr with :mod:`dlic_lib.color`
+(BT.601, full range, as JPEG/BPG), chroma is averaged 2×2 for 4:2:0, and the planes are piped to
+the encoder as ``rawvideo``; decoding returns raw planes that are converted back the same way
+(bilinear, centre-sited chroma upsampling). So every video codec sees the same input.
+
+Stored bytes of the video codecs = a 5-byte header + the raw elementary stream:
+
+* header: ``width`` (uint16, big endian), ``height`` (uint16), ``flags`` (uint8: bit 0 = 4:4:4,
+  bits 1–7 = 0 for BT.601 full range). It carries what the bitstream alone does not: the true
+  size before the padding to even / minimum dimensions, and the colour convention. Like BPG's
+  header, it is counted in the bpp.
+* HEVC: Annex-B byte stream (``-f hevc``), one intra frame, no SEI/AUD (``info=0``).
+* VVC: Annex-B byte stream (``-f vvc``), one intra frame, 10-bit 4:2:0 (vvenc's only input format).
+* AV1: low-overhead OBU stream (``-f obu``: temporal delimiter, sequence header, frame), no IVF
+  or AVIF container.
+
+JPEG XL stores the file FFmpeg's libjxl encoder writes (codestream with its own size and colour
+signalling; libjxl converts RGB to XYB internally), without an extra header.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+
+from ..color import planes_to_rgb, rgb_to_planes
+from ..errors import DlicError
+from .base import Codec, QualitySpec
+from .ffmpeg import FFmpegError, ffmpeg_decoders, ffmpeg_encoders, ffmpeg_version, run_ffmpeg
+
+__all__ = ["HevcCodec", "VvcCodec", "Av1Codec", "JpegXlCodec", "pack_header", "unpack_header"]
+
+HEADER = struct.Struct(">HHB")
+
+
+def pack_header(width: int, height: int, chroma444: bool) -> bytes:
+    if not (1 <= width <= 65535 and 1 <= height <= 65535):
+        raise DlicError(f"image size {width}×{height} is outside 1..65535")
+    return HEADER.pack(width, height, 1 if chroma444 else 0)
+
+
+def unpack_header(data: bytes, codec: str) -> tuple[int, int, bool, bytes]:
+    if len(data) <= HEADER.size:
+        raise DlicError(f"{codec}: stored data is too short ({len(data)} bytes) to hold a header and a bitstream")
+    width, height, flags = HEADER.unpack_from(data)
+    if width == 0 or height == 0 or flags > 1:
+        raise DlicError(f"{codec}: stored data does not start with a valid dlic header")
+    return width, height, bool(flags & 1), data[HEADER.size:]
+
+
+def _padded(image: np.ndarray, multiple: int, minimum: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    ph = max(minimum, -(-h // multiple) * multiple)
+    pw = max(minimum, -(-w // multiple) * multiple)
+    if (ph, pw) == (h, w):
+        return image
+    return np.pad(image, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+
+
+class _FFmpegCodec(Codec):
+    encoder: str
+    decoder: str
+
+    def available(self) -> tuple[bool, str]:
+        try:
+            if self.encoder not in ffmpeg_encoders():
+                return False, f"the bundled FFmpeg has no {self.encoder} encoder"
+            if self.decoder not in ffmpeg_decoders():
+                return False, f"the bundled FFmpeg has no {self.decoder} decoder"
+        except FFmpegError as exc:
+            return False, str(exc)
+        return True, ""
+
+    def version(self) -> str:
+        return f"FFmpeg {ffmpeg_version()} ({self.encoder}/{self.decoder})"
+
+
+class _YuvVideoCodec(_FFmpegCodec):
+    """Shared machinery of the one-intra-frame video codecs (header + elementary stream)."""
+
+    demuxer: str
+    bit_depth = 8
+    min_size = 16
+    chroma_formats: tuple[str, ...] = ("420", "444")
+
+    def _check_chroma(self, chroma: str) -> str:
+        if chroma not in self.chroma_formats:
+            raise DlicError(f"{self.name}: chroma must be one of {list(self.chroma_formats)}, got {chroma!r}")
+        return chroma
+
+    @property
+    def chroma(self) -> str:
+        return "4:2:0" if self.options["chroma"] == "420" else "4:4:4"
+
+    @property
+    def colour(self) -> str:
+        return f"BT.601 full range Y'CbCr ({self.bit_depth}-bit), converted by dlic_lib.color"
+
+    def _pix_fmt(self, chroma: str) -> str:
+        return f"yuv{chroma}p" + ("10le" if self.bit_depth == 10 else "")
+
+    def _encoder_args(self, quality) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _input_rate(self) -> str:
+        return "25"
+
+    def _encode(self, image: np.ndarray, quality) -> bytes:
+        h, w = image.shape[:2]
+        chroma = self.options["chroma"]
+        padded = _padded(image, 2 if chroma == "420" else 1, self.min_size)
+        ph, pw = padded.shape[:2]
+        planes = rgb_to_planes(padded, chroma=chroma, bit_depth=self.bit_depth)
+        raw = b"".join(p.tobytes() for p in planes)
+        args = [
+            "-f", "rawvideo", "-pix_fmt", self._pix_fmt(chroma), "-s", f"{pw}x{ph}", "-r", self._input_rate(),
+            "-i", "pipe:", "-frames:v", "1", *self._encoder_args(quality), "-f", self.demuxer, "pipe:",
+        ]
+        stream = run_ffmpeg(args, raw, what=f"{self.name} encoding")
+        return pack_header(w, h, chroma == "444") + stream
+
+    def decode(self, data: bytes) -> np.ndarray:
+        w, h, c444, stream = unpack_header(data, self.name)
+        chroma = "444" if c444 else "420"
+        fmt = self._pix_fmt(chroma)
+        args = ["-f", self.demuxer, "-i", "pipe:", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", fmt, "pipe:"]
+        raw = run_ffmpeg(args, stream, what=f"{self.name} decoding")
+        dtype = np.dtype("<u2") if self.bit_depth == 10 else np.dtype(np.uint8)
+        # the decoder returns the padded frame: find its size among the candidates
+        for pw, ph in self._candidate_sizes(w, h, chroma):
+            cw, chh = (pw, ph) if chroma == "444" else ((pw + 1) // 2, (ph + 1) // 2)
+            n = (pw * ph + 2 * cw * chh) * dtype.itemsize
+            if len(raw) == n:
+                buf = np.frombuffer(raw, dtype=dtype)
+                y = buf[: pw * ph].reshape(ph, pw)
+                cb = buf[pw * ph: pw * ph + cw * chh].reshape(chh, cw)
+                cr = buf[pw * ph + cw * chh:].reshape(chh, cw)
+                rgb = planes_to_rgb(y, cb, cr, bit_depth=self.bit_depth)
+                return np.ascontiguousarray(rgb[:h, :w])
+        raise DlicError(f"{self.name}: decoded frame has an unexpected size ({len(raw)} bytes) for a {w}×{h} image")
+
+    def _candidate_sizes(self, w: int, h: int, chroma: str) -> list[tuple[int, int]]:
+        m = 2 if chroma == "420" else 1
+        ph = max(self.min_size, -(-h // m) * m)
+        pw = max(self.min_size, -(-w // m) * m)
+        return [(pw, ph)]
+
+
+class HevcCodec(_YuvVideoCodec):
+    """HEVC intra (x265), the BPG-equivalent anchor: one intra frame, 8-bit 4:2:0 or 4:4:4.
+
+    ``mode``: ``"qp"`` (constant QP 0–51, whole numbers, like BPG) or ``"crf"`` (x265 constant
+    rate factor 0–51, fractional allowed). x265 rounds the CRF of a single intra frame to a whole
+    QP, so the fractional part is applied as a whole-frame quantiser offset (FFmpeg's ``addroi``
+    filter → x265 per-block quant offsets, added before x265 rounds each block's QP): whole QPs
+    are ~10 % apart in rate, fractional CRFs let :func:`~dlic_lib.codecs.encode_to_bpp` land
+    within 2 % of a target.
+    """
+
+    name = "hevc"
+    library = "x265 (FFmpeg)"
+    encoder = "libx265"
+    decoder = "hevc"
+    demuxer = "hevc"
+    bitstream = "5-byte dlic header + HEVC Annex-B elementary stream"
+
+    _SPECS = {
+        "qp": QualitySpec("qp", 0, 51, 32, integer=True, increasing=False, meaning="x265 constant QP"),
+        "crf": QualitySpec("crf", 0, 51, 32, increasing=False,
+                           meaning="x265 constant rate factor; fraction applied as a quantiser offset"),
+    }
+
+    def __init__(self, chroma: str = "420", mode: str = "qp", preset: str = "medium") -> None:
+        if mode not in self._SPECS:
+            raise DlicError(f"hevc: mode must be one of {list(self._SPECS)}, got {mode!r}")
+        super().__init__(chroma=self._check_chroma(chroma), mode=mode, preset=str(preset))
+        self.quality_spec = self._SPECS[mode]
+
+    def _encoder_args(self, quality) -> list[str]:
+        x265 = "keyint=1:info=0:log-level=error"
+        args = ["-c:v", "libx265", "-preset", self.options["preset"]]
+        if self.options["mode"] == "qp":
+            return args + ["-x265-params", f"{x265}:qp={quality}"]
+        whole = min(int(quality), 50)
+        frac = quality - whole  # 0 ≤ frac ≤ 1; addroi's qoffset is in units of the 51-step QP range
+        roi = ["-vf", f"addroi=0:0:iw:ih:qoffset={frac / 51.0:.6f}"] if frac > 0 else []
+        return roi + args + ["-crf", str(whole), "-x265-params", x265]
+
+
+class VvcCodec(_YuvVideoCodec):
+    """VVC intra (vvenc), one intra frame, 10-bit 4:2:0, constant QP 0–63."""
+
+    name = "vvc"
+    library = "vvenc (FFmpeg)"
+    encoder = "libvvenc"
+    decoder = "vvc"
+    demuxer = "vvc"
+    bit_depth = 10
+    min_size = 16
+    chroma_formats = ("420",)
+    bitstream = "5-byte dlic header + VVC Annex-B elementary stream"
+    quality_spec = QualitySpec("qp", 0, 63, 32, integer=True, increasing=False, meaning="vvenc constant QP")
+
+    def __init__(self, chroma: str = "420", preset: str = "fast", qpa: bool = False) -> None:
+        if preset not in ("faster", "fast", "medium", "slow", "slower"):
+            raise DlicError(f"vvc: preset must be faster|fast|medium|slow|slower, got {preset!r}")
+        super().__init__(chroma=self._check_chroma(chroma), preset=preset, qpa=bool(qpa))
+
+    def _encoder_args(self, quality) -> list[str]:
+        return ["-c:v", "libvvenc", "-preset", self.options["preset"], "-qp", str(quality),
+                "-qpa", "1" if self.options["qpa"] else "0"]
+
+
+class Av1Codec(_YuvVideoCodec):
+    """AV1 intra (libaom, all-intra usage, still-picture), 8-bit 4:2:0 or 4:4:4, CRF 0–63."""
+
+    name = "av1"
+    library = "libaom (FFmpeg)"
+    encoder = "libaom-av1"
+    decoder = "libdav1d"
+    demuxer = "obu"
+    bitstream = "5-byte dlic header + AV1 low-overhead OBU stream"
+    quality_spec = QualitySpec("crf", 0, 63, 32, integer=True, increasing=False, meaning="libaom cq-level")
+
+    def __init__(self, chroma: str = "420", cpu_used: int = 6) -> None:
+        if int(cpu_used) not in range(10):
+            raise DlicError(f"av1: cpu_used must be 0..9, got {cpu_used!r}")
+        super().__init__(chroma=self._check_chroma(chroma), cpu_used=int(cpu_used))
+
+    def available(self) -> tuple[bool, str]:
+        ok, reason = super().available()
+        if not ok and "libdav1d" in reason and "av1" in ffmpeg_decoders():
+            return True, ""
+        return ok, reason
+
+    def _encoder_args(self, quality) -> list[str]:
+        return ["-c:v", "libaom-av1", "-usage", "allintra", "-still-picture", "1",
+                "-cpu-used", str(self.options["cpu_used"]), "-crf", str(quality), "-b:v", "0"]
+
+
+class JpegXlCodec(_FFmpegCodec):
+    """JPEG XL (libjxl via FFmpeg), lossy VarDCT, Butteraugli distance 0–15 (0 = lossless)."""
+
+    name = "jpegxl"
+    library = "libjxl (FFmpeg)"
+    encoder = "libjxl"
+    decoder = "libjxl"
+    bitstream = "JPEG XL file as written by FFmpeg's libjxl encoder"
+    quality_spec = QualitySpec("distance", 0.0, 15.0, 1.0, increasing=False, meaning="Butteraugli distance")
+
+    def __init__(self, effort: int = 7) -> None:
+        if int(effort) not in range(1, 10):
+            raise DlicError(f"jpegxl: effort must be 1..9, got {effort!r}")
+        super().__init__(effort=int(effort))
+
+    @property
+    def colour(self) -> str:
+        return "XYB inside libjxl (input: 8-bit sRGB)"
+
+    def _encode(self, image: np.ndarray, quality) -> bytes:
+        h, w = image.shape[:2]
+        args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-i", "pipe:", "-frames:v", "1",
+                "-c:v", "libjxl", "-distance", f"{quality:.6g}", "-effort", str(self.options["effort"]),
+                "-f", "image2pipe", "pipe:"]
+        return run_ffmpeg(args, image.tobytes(), what="jpegxl encoding")
+
+    def decode(self, data: bytes) -> np.ndarray:
+        from PIL import Image
+
+        args = ["-f", "jpegxl_pipe", "-i", "pipe:", "-frames:v", "1", "-pix_fmt", "rgb24",
+                "-c:v", "png", "-f", "image2pipe", "pipe:"]
+        png = run_ffmpeg(args, data, what="jpegxl decoding")
+        with Image.open(io.BytesIO(png)) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
