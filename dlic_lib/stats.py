@@ -227,12 +227,17 @@ def outlier_ratio(mos, predicted, ci_half) -> float:
     """ITU-T P.1401 outlier ratio: share of stimuli with ``|mos − predicted| > ci_half``.
 
     ``ci_half`` is each stimulus' 95 % confidence-interval *half-width* (e.g. ``1.96·σ/√N``).
+    Stimuli whose CI is missing (NaN, e.g. left empty for unanimous votes) are left out of both
+    counts; NaN when no stimulus has a CI.
     """
     x, y = _pair(mos, predicted)
     ci = np.broadcast_to(np.asarray(ci_half, dtype=float), x.shape)
-    if np.any(~np.isfinite(ci)) or np.any(ci < 0):
+    known = ~np.isnan(ci)
+    if np.any(np.isinf(ci)) or np.any(ci[known] < 0):
         raise DlicError("confidence-interval half-widths must be finite and non-negative")
-    return float(np.mean(np.abs(x - y) > ci))
+    if not known.any():
+        return float("nan")
+    return float(np.mean(np.abs(x - y)[known] > ci[known]))
 
 
 def performance(metric, mos, ci_half=None, logistic: str | None = "5p") -> dict:

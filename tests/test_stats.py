@@ -208,3 +208,9 @@ def test_4p_on_unsaturated_data_warns_and_still_beats_a_line(tlabs):
     assert not fit.converged and fit.model == "4p"
     line = np.polyval(np.polyfit(x, y, 1), x)
     assert np.sum((fit.predict(x) - y) ** 2) < np.sum((line - y) ** 2)
+
+
+def test_outlier_ratio_skips_missing_ci():
+    mos, pred = np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 3.5])
+    assert stats.outlier_ratio(mos, pred, np.array([np.nan, 0.1, 0.1])) == 0.5
+    assert math.isnan(stats.outlier_ratio(mos, pred, np.full(3, np.nan)))

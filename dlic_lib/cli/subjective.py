@@ -1,0 +1,199 @@
+"""``dlic dsis plan|analyze`` (DSIS sessions, screening, MOS) and ``dlic corr`` (metric–MOS accuracy)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from ..errors import DlicError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    dsis = subparsers.add_parser("dsis", help="DSIS subjective tests: plan sessions, analyse raw scores")
+    dsis.set_defaults(_group_parser=dsis)
+    sub = dsis.add_subparsers(dest="dsis_command", metavar="COMMAND")
+
+    plan = sub.add_parser("plan", help="randomised presentation order split into ≤ 30-minute sessions")
+    plan.add_argument("stimuli", help="CSV with a 'stimulus' column (optional: source, codec, rate)")
+    plan.add_argument("--training", help="CSV of training pairs (shown at the start of every session)")
+    plan.add_argument("--seconds-per-trial", type=float, default=10.0)
+    plan.add_argument("--max-session-minutes", type=float, default=30.0)
+    plan.add_argument("--break-minutes", type=float, default=5.0)
+    plan.add_argument("--subjects", type=int, default=1, help="number of observers, each with an own order")
+    plan.add_argument("--seed", type=int, default=0)
+    plan.add_argument("--out", help="plan CSV (default: print to stdout)")
+    plan.set_defaults(func=_plan)
+
+    ana = sub.add_parser("analyze", help="BT.500 observer screening and MOS with 95 %% confidence intervals")
+    ana.add_argument("raw", help="CSV with columns subject, stimulus, score (+ optional source, codec, rate, ...)")
+    ana.add_argument("--scale", choices=["5", "100"], help="rating scale to check scores against")
+    ana.add_argument("--ci", choices=["t", "normal"], default="t",
+                     help="Student-t (default) or BT.500's 1.96·σ/√N interval")
+    ana.add_argument("--ddof", type=int, choices=[0, 1], default=1,
+                     help="screening SD divisor N-ddof (1: BT.500, 0: as sureal)")
+    ana.add_argument("--no-screening", action="store_true", help="keep every observer")
+    ana.add_argument("--subject-model", action="store_true",
+                     help="also fit the ITU-T P.913 subject bias/inconsistency model")
+    ana.add_argument("--out", help="write the MOS table to this CSV")
+    ana.add_argument("--json", action="store_true", help="print the result as JSON")
+    ana.set_defaults(func=_analyze)
+
+    corr = subparsers.add_parser("corr", help="PLCC/SROCC/KROCC/RMSE/outlier ratio of metrics against MOS")
+    corr.add_argument("--mos", required=True, help="CSV with stimulus, mos and optionally ci95 (half-width)")
+    corr.add_argument("--metrics", required=True, help="CSV with stimulus and one column per metric")
+    corr.add_argument("--metric", action="append", help="metric column(s) to evaluate (default: all numeric)")
+    corr.add_argument("--logistic", choices=["5p", "4p", "none"], default="5p")
+    corr.add_argument("--by", action="append", default=[], help="subset column(s), e.g. codec")
+    corr.add_argument("--group", action="append", default=[], metavar="NAME=V1,V2",
+                      help="named subset of values of the first --by column; repeatable")
+    corr.add_argument("--key", default="stimulus", help="column joining the two files (default stimulus)")
+    corr.add_argument("--out", help="write the table to this CSV")
+    corr.add_argument("--json", action="store_true")
+    corr.set_defaults(func=_corr)
+
+
+def _read_csv(path: str, **kwargs):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, **kwargs)
+    except FileNotFoundError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DlicError(f"cannot read {path} as CSV: {str(exc).splitlines()[0]}") from exc
+
+
+def _plain(value):
+    """JSON-safe Python value (NaN → null, numpy scalars → Python)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(df) -> list[dict]:
+    return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from ..subjective import plan_sessions
+
+    stimuli = _read_csv(args.stimuli, dtype={"stimulus": str, "source": str})
+    training = _read_csv(args.training, dtype={"stimulus": str, "source": str}) if args.training else None
+    plan = plan_sessions(
+        stimuli, training=training, seconds_per_trial=args.seconds_per_trial,
+        max_session_minutes=args.max_session_minutes, break_minutes=args.break_minutes,
+        subjects=args.subjects, seed=args.seed,
+    )
+    if args.out:
+        plan.to_csv(args.out, index=False)
+        test = plan[plan["phase"] == "test"]
+        n_sessions = int(test["session"].max())
+        print(f"plan: {test['stimulus'].nunique()} stimuli × {args.subjects} subject(s) in {n_sessions} "
+              f"session(s) → {args.out}")
+    else:
+        plan.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from ..subjective import bt500_screening, mos_table, subject_model_mle
+
+    raw = _read_csv(args.raw, dtype={"subject": str, "stimulus": str})
+    rejected: list = []
+    screening = None
+    if not args.no_screening:
+        screening = bt500_screening(raw, ddof=args.ddof, scale=args.scale)
+        rejected = screening.rejected
+    mos = mos_table(raw, method=args.ci, scale=args.scale, exclude_subjects=rejected)
+    if args.out:
+        mos.to_csv(args.out, index=False)
+    result = {
+        "scale": args.scale,
+        "n_subjects": int(raw["subject"].nunique()),
+        "n_stimuli": int(len(mos)),
+        "rejected_subjects": list(rejected),
+        "screening": None if screening is None else _records(screening.subjects),
+        "ci_method": args.ci,
+        "ci_convention": "ci95 is the half-width (interval = mos ± ci95); ci95_width = 2·ci95",
+        "mos": [
+            {"stimulus": r["stimulus"], "mos": _plain(r["mos"]), "ci95": _plain(r["ci"]),
+             "ci95_width": _plain(r["ci_width"]), "std": _plain(r["std"]), "n": int(r["n"])}
+            for r in mos.to_dict(orient="records")
+        ],
+    }
+    if args.subject_model:
+        model = subject_model_mle(raw[~raw["subject"].isin(rejected)], scale=args.scale)
+        result["subject_model"] = {
+            "converged": model.converged,
+            "stimuli": _records(model.stimuli),
+            "subjects": _records(model.subjects),
+        }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['n_subjects']} subjects, {result['n_stimuli']} stimuli; "
+          f"BT.500 rejected: {', '.join(rejected) if rejected else 'none'}")
+    if screening is not None:
+        print(screening.subjects.to_string(index=False))
+    print(mos.to_string(index=False))
+    return 0
+
+
+def _parse_groups(items: list[str]) -> dict[str, list[str]]:
+    groups = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name or not values:
+            raise DlicError(f"--group must look like NAME=V1,V2 (got {item!r})")
+        groups[name] = [v.strip() for v in values.split(",") if v.strip()]
+    return groups
+
+
+def _corr(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ..stats import performance_table
+
+    mos = _read_csv(args.mos, dtype={args.key: str})
+    metrics = _read_csv(args.metrics, dtype={args.key: str})
+    for name, df in (("MOS", mos), ("metrics", metrics)):
+        if args.key not in df.columns:
+            raise DlicError(f"the {name} file has no {args.key!r} column to join on")
+    if "mos" not in mos.columns:
+        raise DlicError("the MOS file needs a 'mos' column")
+    if "ci95" in mos.columns and "ci" not in mos.columns:
+        mos = mos.rename(columns={"ci95": "ci"})
+    overlap = [c for c in metrics.columns if c in mos.columns and c != args.key]
+    data = mos.merge(metrics.drop(columns=[c for c in overlap if c in ("mos", "ci")]), on=args.key,
+                     how="inner", suffixes=("", "_metrics"))
+    if data.empty:
+        raise DlicError(f"no {args.key} appears in both the MOS and the metrics file")
+    reserved = {args.key, "mos", "ci", "ci_width", "ci_low", "ci_high", "std", "n", "confidence", *args.by}
+    if args.metric:
+        names = args.metric
+        absent = [m for m in names if m not in metrics.columns]
+        if absent:
+            raise DlicError(f"metric column(s) {', '.join(absent)} not in {args.metrics}")
+    else:
+        names = [c for c in metrics.columns if c not in reserved and pd.api.types.is_numeric_dtype(metrics[c])
+                 and c not in ("rate", "bpp")]
+        if not names:
+            raise DlicError(f"{args.metrics} has no numeric metric column")
+    for col in args.by:
+        if col not in data.columns:
+            raise DlicError(f"subset column {col!r} is in neither file")
+    table = performance_table(
+        data, names, mos="mos", ci="ci" if "ci" in data.columns else None, by=args.by or None,
+        groups=_parse_groups(args.group) or None, logistic=None if args.logistic == "none" else args.logistic,
+    )
+    if args.out:
+        table.to_csv(args.out, index=False)
+    if args.json:
+        print(json.dumps(_records(table), indent=2))
+    else:
+        print(table.to_string(index=False))
+    return 0
