@@ -31,7 +31,8 @@ class ScreeningResult:
     """Outcome of BT.500 screening.
 
     ``subjects``: one row per observer with ``subject, n_votes, p, q, ratio_pq`` (``(P+Q)/N``),
-    ``asymmetry`` (``|P−Q|/(P+Q)``, NaN when P+Q = 0), ``rejected`` (bool) and ``reason`` (text).
+    ``asymmetry`` (``|P−Q|/(P+Q)``, NaN when P+Q = 0), ``rejected`` (bool), ``reason`` (text) and
+    ``ddof`` (the SD divisor used).
     ``stimuli``: one row per stimulus with ``stimulus, n, mean, std, beta2, normal, threshold``.
     """
 
@@ -111,6 +112,7 @@ def bt500_screening(
             "asymmetry": asym,
             "rejected": rejected,
             "reason": reasons,
+            "ddof": ddof,
         }
     )
     stimuli = pd.DataFrame(
