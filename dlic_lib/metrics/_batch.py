@@ -72,7 +72,8 @@ def as_batch(x: Any, name: str = "image") -> torch.Tensor:
             a = a[None]
         elif a.ndim != 4:
             raise MetricInputError(f"{name} array must be (H, W), (H, W, C) or (N, H, W, C), got shape {a.shape}")
-        t = torch.from_numpy(np.ascontiguousarray(a)).permute(0, 3, 1, 2)
+        a = np.ascontiguousarray(a) if a.flags.writeable else a.copy()
+        t = torch.from_numpy(a).permute(0, 3, 1, 2)
     if t.shape[1] not in (1, 3):
         raise MetricInputError(f"{name} must have 1 or 3 channels, got {t.shape[1]} (shape {tuple(t.shape)})")
     return t
