@@ -78,6 +78,14 @@ def test_corr_json_by_codec(mirror_dir, tmp_path, capsys):
                       "--metric", "psnr", "--logistic", "5p", "--json")
     (row,) = json.loads(out)
     assert row["plcc"] > published.loc["psnr", "pearson"] and 0 <= row["outlier_ratio"] <= 1
+    rc, out, _ = _run(capsys, "corr", "--mos", str(tmp_path / "mos.csv"), "--metrics", str(tmp_path / "metrics.csv"),
+                      "--metric", "vmaf", "--logistic", "none", "--by", "codec", "--group", "both=high,low", "--json")
+    grouped = {r["subset"]: r for r in json.loads(out)}
+    assert grouped["both"]["n"] == grouped["all"]["n"] == 371
+    assert grouped["both"]["plcc"] == pytest.approx(grouped["all"]["plcc"])
+    rc, _, err = _run(capsys, "corr", "--mos", str(tmp_path / "mos.csv"), "--metrics", str(tmp_path / "metrics.csv"),
+                      "--group", "oops")
+    assert rc == 2 and "NAME=V1,V2" in err
     rc, _, err = _run(capsys, "corr", "--mos", str(tmp_path / "mos.csv"), "--metrics", str(tmp_path / "metrics.csv"),
                       "--metric", "lpips")
     assert rc == 2 and "lpips" in err
