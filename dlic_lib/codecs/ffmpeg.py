@@ -76,5 +76,5 @@ def run_ffmpeg(args: list[str], data: bytes, *, what: str, timeout: float = 600)
     if proc.returncode != 0 or not proc.stdout:
         lines = [ln.strip() for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
         detail = next((ln for ln in lines if "rror" in ln or "nvalid" in ln), lines[0] if lines else "no output")
-        raise FFmpegError(f"{what} failed: {detail}")
+        raise FFmpegError(f"{what} failed (is the input valid for this codec?): {detail}")
     return proc.stdout

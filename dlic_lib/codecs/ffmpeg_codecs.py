@@ -177,6 +177,11 @@ class HevcCodec(_YuvVideoCodec):
     def __init__(self, chroma: str = "420", mode: str = "qp", preset: str = "medium") -> None:
         if mode not in self._SPECS:
             raise DlicError(f"hevc: mode must be one of {list(self._SPECS)}, got {mode!r}")
+        presets = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+        if preset not in presets:
+            raise DlicError(f"hevc: preset must be one of {', '.join(presets)}, got {preset!r}")
+        if mode == "crf" and preset in presets[:2]:
+            raise DlicError(f"hevc: mode 'crf' needs preset 'veryfast' or slower (x265 {preset} ignores the fractional offset)")
         super().__init__(chroma=self._check_chroma(chroma), mode=mode, preset=str(preset))
         self.quality_spec = self._SPECS[mode]
 

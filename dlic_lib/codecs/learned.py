@@ -20,6 +20,7 @@ of the same size are coded in batches (:meth:`LearnedCodec.encode_many`).
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
@@ -123,7 +124,9 @@ class LearnedCodec(Codec):
 
     def available(self) -> tuple[bool, str]:
         try:
-            import compressai  # noqa: F401
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import compressai  # noqa: F401
         except Exception as exc:  # pragma: no cover - compressai is a dependency
             return False, f"compressai cannot be imported ({exc})"
         if self._user is not None or not offline():

@@ -33,7 +33,8 @@ def ijg_quant_tables(quality: float) -> list[list[int]]:
     ``quality=q`` and ``qtables=ijg_quant_tables(q)`` give identical files; fractional values give
     the intermediate tables that rate targeting needs.
     """
-    scale = 5000.0 / quality if quality < 50 else 200.0 - 2.0 * quality
+    # libjpeg: scale = 5000 / q (integer division) below 50, 200 − 2q above
+    scale = math.floor(5000.0 / quality) if quality < 50 else 200.0 - 2.0 * quality
     tables = []
     for base in (_LUMA, _CHROMA):
         t = np.floor((base * scale + 50.0) / 100.0)
