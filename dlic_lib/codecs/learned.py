@@ -164,6 +164,16 @@ class LearnedCodec(Codec):
     def weights_label(self, quality) -> str | None:
         return self._model(int(quality))[1]
 
+    def search_values(self) -> list[int]:
+        """The quality levels rate targeting may pick: the user's models, else those with weights."""
+        if self._user is not None:
+            return sorted(self._user) if isinstance(self._user, Mapping) else list(self.quality_spec.values)
+        if offline():
+            from ..checkpoints import list_checkpoints
+
+            return sorted({e.quality for e in list_checkpoints(self.name, self.options["metric"])})
+        return list(self.quality_spec.values)
+
     # --- weights -----------------------------------------------------------------------------
     def _model(self, quality: int) -> tuple[Any, str]:
         if quality not in self._models:

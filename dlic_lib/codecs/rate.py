@@ -111,8 +111,11 @@ class _Search:
         self.image, self.codec, self.target, self.tol = image, codec, target, tol
         self.not_above, self.max_encodes, self.use_cache = not_above, max_encodes, use_cache
         spec = codec.quality_spec
-        if spec.values is not None:
-            self.grid: list[float] | None = sorted(spec.values, reverse=not spec.increasing)
+        values = codec.search_values() if hasattr(codec, "search_values") else spec.values
+        if values is not None:
+            if not values:
+                raise DlicError(f"{codec.name}: no quality level is available to search")
+            self.grid: list[float] | None = sorted(values, reverse=not spec.increasing)
         elif spec.integer:
             lo, hi = int(spec.low), int(spec.high)
             self.grid = list(range(lo, hi + 1)) if spec.increasing else list(range(hi, lo - 1, -1))
@@ -163,7 +166,7 @@ class _Search:
     def run(self):
         g = lambda b: math.log(b / self.target)  # noqa: E731
         # start from the codec's default parameter
-        u0 = self.u_of(self.spec.default) if self.spec.values is None or self.spec.default in self.spec.values else 0.5
+        u0 = self.u_of(self.spec.default) if self.grid is None or self.spec.default in self.grid else 0.5
         b0 = self.bpp(u0)
         lo = hi = None  # (u, g) with g < 0 / g > 0
         (lo, hi) = ((u0, g(b0)), None) if b0 < self.target else (None, (u0, g(b0)))

@@ -1,0 +1,92 @@
+"""Learned codecs (CompressAI) with small untrained models passed in: real entropy coding, offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dlic_lib.codecs import encode_to_bpp, get_codec
+from dlic_lib.codecs.learned import pack_strings, unpack_strings
+from dlic_lib.errors import DlicError
+
+
+def _model(arch: str, seed: int = 0):
+    from compressai.models import (
+        Cheng2020Anchor, FactorizedPrior, JointAutoregressiveHierarchicalPriors, MeanScaleHyperprior,
+        ScaleHyperprior,
+    )
+
+    torch.manual_seed(seed)
+    cls = {
+        "bmshj2018-factorized": FactorizedPrior, "bmshj2018-hyperprior": ScaleHyperprior,
+        "mbt2018-mean": MeanScaleHyperprior, "mbt2018": JointAutoregressiveHierarchicalPriors,
+    }
+    model = Cheng2020Anchor(N=16) if arch == "cheng2020-anchor" else cls[arch](N=16, M=24)
+    model.update(force=True)
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "arch", ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018", "cheng2020-anchor"]
+)
+def test_round_trip_with_user_model(arch):
+    rng = np.random.default_rng(1)
+    img = np.clip(rng.normal(128, 30, (40, 70, 3)), 0, 255).astype(np.uint8)  # odd-ish size: padded, cropped
+    codec = get_codec(arch, model=_model(arch))
+    coded = codec.encode(img, 3)
+    assert coded.weights == "user-model" and coded.codec == arch
+    assert coded.decoded.shape == img.shape
+    assert coded.bpp == 8 * len(coded.data) / (40 * 70)
+    w, h, strings = unpack_strings(coded.data)
+    assert (w, h) == (70, 40) and len(strings) == (1 if arch == "bmshj2018-factorized" else 2)
+    np.testing.assert_array_equal(codec.decode(coded.data, quality=3), coded.decoded)  # deterministic
+    assert not coded.cached and not codec.encode(img, 3).cached  # user models are never cached
+
+
+def test_quality_selects_model_and_rate_targeting_picks_closest(kodim_crop):
+    models = {q: _model("bmshj2018-hyperprior", seed=q) for q in (1, 2, 3)}
+    crop = kodim_crop[:64, :64]
+    codec = get_codec("bmshj2018-hyperprior", model=models)
+    res = encode_to_bpp(crop, codec, 2.0)
+    bpps = dict(res.trials)
+    assert res.bpp == min(bpps.values(), key=lambda b: abs(np.log(b / 2.0)))
+    assert set(bpps) <= {1, 2, 3} and res.encodes == len(bpps)
+    with pytest.raises(DlicError, match="no user model"):
+        codec.encode(crop, 5)
+
+
+def test_encode_many_matches_single(kodim_crop):
+    codec = get_codec("mbt2018-mean", model=_model("mbt2018-mean"), batch_size=2)
+    imgs = [kodim_crop[:48, :64], kodim_crop[48:96, :64], kodim_crop[:32, :32]]
+    many = codec.encode_many(imgs, 2)
+    for img, coded in zip(imgs, many):
+        single = codec.encode(img, 2)
+        assert coded.data == single.data
+        np.testing.assert_array_equal(coded.decoded, single.decoded)
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00\x10\x00\x10\x01\x05ab", b"\x00\x10\x00\x10\x01\x02ab\x00"])
+def test_corrupt_learned_data(data):
+    codec = get_codec("bmshj2018-factorized", model=_model("bmshj2018-factorized"))
+    with pytest.raises(DlicError):
+        codec.decode(data, quality=1)
+
+
+def test_string_packing_round_trip():
+    strings = [b"x" * 200, b"", b"abc"]
+    assert unpack_strings(pack_strings(5, 7, strings)) == (5, 7, strings)
+    with pytest.raises(DlicError):
+        pack_strings(0, 7, strings)
+
+
+def test_bad_learned_options():
+    with pytest.raises(DlicError, match="metric"):
+        get_codec("mbt2018", metric="psnr")
+    with pytest.raises(DlicError, match="one of"):
+        get_codec("mbt2018", model=_model("mbt2018")).encode(np.zeros((16, 16, 3), np.uint8), 9)
+
+
+def test_missing_checkpoint_names_the_training_command(kodim_crop):
+    with pytest.raises(DlicError, match="dlic train --model cheng2020-anchor --metric ms-ssim"):
+        get_codec("cheng2020-anchor", metric="ms-ssim").encode(kodim_crop, 2)
