@@ -74,8 +74,8 @@ BENCH_QUALITIES = {"jpeg": [10, 30, 50, 75, 90], "webp": [10, 30, 50, 75, 90]}
 
 
 def compressai_bench(codec: str, folder: Path, qualities: list[int]) -> tuple[float, str]:
-    cmd = [sys.executable, "-m", "compressai.utils.bench", codec, str(folder), "-q", *map(str, qualities),
-           "--metrics", "psnr"]
+    cmd = [sys.executable, "-m", "compressai.utils.bench", codec, str(folder), "-q", ",".join(map(str, qualities)),
+           "--metrics", "psnr-rgb"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -87,12 +87,17 @@ def compressai_bench(codec: str, folder: Path, qualities: list[int]) -> tuple[fl
 
 
 def dlic_grid(codec: str, files: list[Path], qualities: list[int]) -> float:
+    """Read, encode, decode and compute PSNR-RGB, as compressai.utils.bench does (one process)."""
+    import numpy as np
+
     c = get_codec(codec)
     t0 = time.perf_counter()
     for f in files:
         img = read_image(f)
         for q in qualities:
-            c.encode(img, q, use_cache=False)
+            dec = c.encode(img, q, use_cache=False).decoded
+            mse = np.mean((img.astype(np.float64) - dec) ** 2)
+            _ = 10 * np.log10(255.0**2 / mse)
     return time.perf_counter() - t0
 
 
