@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import color
 from ..errors import DlicError
@@ -33,6 +32,7 @@ __all__ = [
     "gaussian_1d",
     "uniform_1d",
     "filter_valid",
+    "per_image",
 ]
 
 
@@ -110,12 +110,14 @@ def prepare_pair(
         raise MetricInputError(
             f"{metric} needs images of at least {min_size}×{min_size} pixels, got {h}×{w}"
         )
+    if ref.is_floating_point():  # integer images cannot hold NaN or inf
+        for t, name in ((ref, "reference"), (dist, "distorted")):
+            if not bool(torch.isfinite(t).all()):
+                raise MetricInputError(f"{metric}: {name} image contains NaN or infinite values")
     if device is not None:
         ref, dist = ref.to(device), dist.to(device)
-    ref, dist = ref.to(dtype), dist.to(dtype)
-    for t, name in ((ref, "reference"), (dist, "distorted")):
-        if not bool(torch.isfinite(t).all()):
-            raise MetricInputError(f"{metric}: {name} image contains NaN or infinite values")
+    ref = ref.to(dtype, memory_format=torch.contiguous_format)
+    dist = dist.to(dtype, memory_format=torch.contiguous_format)
     if data_range != 255.0:
         scale = 255.0 / float(data_range)
         ref, dist = ref * scale, dist * scale
@@ -160,13 +162,28 @@ def uniform_1d(size: int) -> torch.Tensor:
     return torch.full((int(size),), 1.0 / int(size), dtype=torch.float64)
 
 
+def per_image(fn, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``fn(x, y)`` image by image on CPU (working sets that fit the cache are several times faster
+    there), in one call on a GPU; results are concatenated along the batch axis."""
+    if x.device.type != "cpu" or x.shape[0] == 1:
+        return fn(x, y)
+    return torch.cat([fn(x[i : i + 1], y[i : i + 1]) for i in range(x.shape[0])], dim=0)
+
+
 def filter_valid(x: torch.Tensor, kernel_1d: torch.Tensor) -> torch.Tensor:
     """Separable 2-D filtering of each channel with the outer product of ``kernel_1d``, 'valid' borders.
 
-    Equal to MATLAB ``filter2(w, x, 'valid')`` for the symmetric windows used here.
+    Equal to MATLAB ``filter2(w, x, 'valid')`` for the symmetric windows used here. Implemented
+    as weighted sums of shifted views (one pass per tap and axis), which on CPU is several times
+    faster than PyTorch's depthwise convolution and is differentiable.
     """
-    c = x.shape[1]
-    k = kernel_1d.to(device=x.device, dtype=x.dtype)
-    kv = k.view(1, 1, -1, 1).expand(c, 1, -1, 1)
-    kh = k.view(1, 1, 1, -1).expand(c, 1, 1, -1)
-    return F.conv2d(F.conv2d(x, kv, groups=c), kh, groups=c)
+    taps = [float(v) for v in kernel_1d]
+    return _filter_axis(_filter_axis(x, taps, x.ndim - 2), taps, x.ndim - 1)
+
+
+def _filter_axis(x: torch.Tensor, taps: list[float], dim: int) -> torch.Tensor:
+    n = x.shape[dim] - len(taps) + 1
+    out = x.narrow(dim, 0, n) * taps[0]
+    for i, w in enumerate(taps[1:], start=1):
+        out.add_(x.narrow(dim, i, n), alpha=w)
+    return out

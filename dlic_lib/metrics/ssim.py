@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ._batch import MetricInputError, filter_valid, gaussian_1d, prepare_pair, select_channels, uniform_1d
+from ._batch import MetricInputError, filter_valid, gaussian_1d, per_image, prepare_pair, select_channels, uniform_1d
 
 __all__ = ["ssim", "ssim_sewar", "ms_ssim", "ms_ssim_sewar", "MS_SSIM_WEIGHTS", "ssim_maps"]
 
@@ -83,8 +83,7 @@ def ssim(
     kernel = _window(window, win_size, sigma)
     x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=win_size, metric="ssim")
     x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
-    s, _ = ssim_maps(x, y, kernel, k1, k2)
-    return s.mean(dim=(1, 2, 3)).double()
+    return per_image(lambda a, b: ssim_maps(a, b, kernel, k1, k2)[0].mean(dim=(1, 2, 3)).double(), x, y)
 
 
 def ssim_sewar(
@@ -144,6 +143,11 @@ def ms_ssim(
     x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=need, metric=f"ms_ssim ({scales} scales)")
     x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
     w = torch.tensor(weights, dtype=torch.float64, device=x.device)
+    return per_image(lambda a, b: _ms_ssim(a, b, w, kernel, k1, k2), x, y)
+
+
+def _ms_ssim(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kernel: torch.Tensor, k1: float, k2: float) -> torch.Tensor:
+    scales = len(w)
     values = []
     for j in range(scales):
         s, cs = ssim_maps(x, y, kernel, k1, k2)

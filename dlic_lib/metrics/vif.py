@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from ._batch import filter_valid, gaussian_1d, prepare_pair, select_channels
+from ._batch import filter_valid, gaussian_1d, per_image, prepare_pair, select_channels
 
 __all__ = ["vif", "VIF_MIN_SIZE"]
 
@@ -43,6 +43,10 @@ def vif(
     """VIF-P per image pair: Σ_scales Σ log10(1 + g²σ²_x/(σ²_v+σ²_n)) / Σ_scales Σ log10(1 + σ²_x/σ²_n)."""
     x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=VIF_MIN_SIZE, metric="vif")
     x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    return per_image(lambda a, b: _vif(a, b, sigma_n_sq), x, y)
+
+
+def _vif(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float) -> torch.Tensor:
     c = x.shape[1]
     num = torch.zeros(x.shape[0], c, dtype=torch.float64, device=x.device)
     den = torch.zeros_like(num)

@@ -1,0 +1,135 @@
+"""Throughput of dlic's metrics vs sewar, piq and libvmaf on Kodak pairs, in one run on this machine.
+
+    python benchmarks/metrics.py [--pairs 24] [--sewar-pairs 2] [--threads N] [--device cpu]
+
+Each Kodak image is coded with Pillow JPEG (quality 10..80, 4:2:0). For SSIM, MS-SSIM and VIF-P
+it prints pairs/s of dlic (batched), piq, sewar (the tool of seed 000; it is slow, so it runs on
+``--sewar-pairs`` pairs only) and libvmaf (one FFmpeg call for the whole batch, all its features
+together), the speed ratios and the largest absolute difference between the values. Targets:
+≥ 30× sewar and ≥ 1.5× piq at |Δ| ≤ 1e-4. GPU throughput is measured only with ``--device cuda``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from dlic_lib import color
+from dlic_lib.metrics import libvmaf, ms_ssim, ms_ssim_sewar, ssim, ssim_sewar, vif
+
+
+def _kodak(n: int) -> tuple[np.ndarray, np.ndarray]:
+    from dlic_lib.data import read_image
+
+    root = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "kodak"
+    import os
+
+    for raw in os.environ.get("DLIC_DATA_MIRROR", "").split(os.pathsep):
+        if raw and (Path(raw) / "kodak").is_dir():
+            root = Path(raw) / "kodak"
+    refs, dists = [], []
+    for i in range(n):
+        rgb = read_image(root / f"kodim{i % 24 + 1:02d}.png")
+        if rgb.shape[0] > rgb.shape[1]:  # portrait images: rotate so the batch has one shape
+            rgb = np.ascontiguousarray(np.rot90(rgb))
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, "JPEG", quality=int(10 + 70 * (i % 8) / 7), subsampling=2)
+        refs.append(rgb)
+        dists.append(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+    return np.stack(refs), np.stack(dists)
+
+
+def _sewar_gaussian_ssim(sf, ref: np.ndarray, dist: np.ndarray) -> float:
+    from sewar.utils import Filter
+
+    return sf.ssim(ref, dist, MAX=255, fltr_specs=dict(fltr=Filter.GAUSSIAN, sigma=1.5, ws=11))[0]
+
+
+def _timed(fn, repeat: int = 1):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return out, best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=24)
+    ap.add_argument("--sewar-pairs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import piq
+    import sewar.full_ref as sf
+
+    refs, dists = _kodak(args.pairs)
+    n = len(refs)
+    yr = np.stack([color.rgb_to_y(r) for r in refs])  # BT.601 full-range luma, float64
+    yd = np.stack([color.rgb_to_y(d) for d in dists])
+    print(f"{n} Kodak pairs {refs.shape[1]}×{refs.shape[2]}, torch threads {torch.get_num_threads()}, device {args.device}")
+
+    def batched(fn, **kw):
+        out = []
+        for i in range(0, n, args.batch):
+            out.append(fn(refs[i : i + args.batch], dists[i : i + args.batch], device=args.device, **kw).cpu())
+        return torch.cat(out).numpy()
+
+    def piq_run(fn, dtype=torch.float32, **kw):
+        out = []
+        with torch.no_grad():
+            for i in range(0, n, args.batch):
+                x = torch.from_numpy(yd[i : i + args.batch, None]).to(dtype)
+                y = torch.from_numpy(yr[i : i + args.batch, None]).to(dtype)
+                out.append(fn(x, y, data_range=255.0, reduction="none", **kw))
+        return torch.cat(out).double().numpy()
+
+    k = args.sewar_pairs
+    cases = [
+        ("ssim", lambda: batched(ssim), lambda dt=torch.float32: piq_run(piq.ssim, dt, downsample=False),
+         lambda: [_sewar_gaussian_ssim(sf, yr[i], yd[i]) for i in range(k)]),
+        ("ms_ssim", lambda: batched(ms_ssim), lambda dt=torch.float32: piq_run(piq.multi_scale_ssim, dt), None),
+        ("vif", lambda: batched(vif), lambda dt=torch.float32: piq_run(piq.vif_p, dt),
+         lambda: [sf.vifp(yr[i], yd[i]) for i in range(k)]),
+        ("ssim_sewar", lambda: batched(ssim_sewar), None, lambda: [sf.ssim(yr[i], yd[i], MAX=255)[0] for i in range(k)]),
+        ("ms_ssim_sewar", lambda: batched(ms_ssim_sewar), None, lambda: [sf.msssim(yr[i], yd[i], MAX=255) for i in range(k)]),
+    ]
+    rows = []
+    with torch.no_grad():
+        batched(ssim)  # warm-up
+        for name, ours_fn, piq_fn, sewar_fn in cases:
+            ours, t_ours = _timed(ours_fn, repeat=2)
+            row = {"metric": name, "dlic pairs/s": n / t_ours}
+            if piq_fn is not None:
+                _, t = _timed(piq_fn, repeat=2)  # piq's own float32 speed
+                ref_vals = piq_fn(torch.float64)  # values: piq in float64 (its float32 run differs by up to ~1e-4)
+                row.update({"piq pairs/s": n / t, "× piq": t / t_ours, "max|Δ| piq": np.abs(ours - ref_vals).max()})
+            if sewar_fn is not None:
+                ref_vals, t = _timed(sewar_fn)
+                row.update({"sewar pairs/s": k / t, "× sewar": (t / k) / (t_ours / n),
+                            "max|Δ| sewar": np.abs(ours[:k] - np.asarray(ref_vals)).max()})  # fmt: skip
+            rows.append(row)
+    _, t_vmaf = _timed(lambda: libvmaf(refs, dists))
+    rows.append({"metric": "libvmaf (vmaf+psnr+float_ssim+float_ms_ssim+vif, one call)", "dlic pairs/s": n / t_vmaf})
+    sum_ours = sum(n / r["dlic pairs/s"] for r in rows[:3])
+    print(f"libvmaf: {n / t_vmaf:.2f} pairs/s for all its features; dlic ssim+ms_ssim+vif: {n / sum_ours:.2f} pairs/s")
+    # ssim vs sewar: sewar's ssim with a Gaussian window (fltr_specs); ssim_sewar: sewar's default uniform window
+    import pandas as pd
+
+    pd.set_option("display.width", 200)
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print("targets: × sewar ≥ 30 and × piq ≥ 1.5 for ssim/ms_ssim/vif with max|Δ| ≤ 1e-4; GPU not measured unless --device cuda")
+
+
+if __name__ == "__main__":
+    main()
