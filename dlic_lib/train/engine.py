@@ -480,7 +480,7 @@ def train(
     val = rd_point(net, val_crops, dev)
     val["bpp_estimate"] = _evaluate_forward(net, val_crops, criterion, dev)["bpp"]
     train_config = {**cfg.as_dict(), "data_provenance": provenance, "device": dev, "amp": amp, "channels_last": channels_last,
-                    "torch": torch.__version__, "train_seconds": elapsed + (time.perf_counter() - t0), "run_id": cfg.run_id()}
+                    "torch": str(torch.__version__), "train_seconds": elapsed + (time.perf_counter() - t0), "run_id": cfg.run_id()}
     blob = {
         "format": "dlic-checkpoint/1", "model": cfg.model, "metric": cfg.metric, "quality": cfg.quality, "lmbda": cfg.lmbda,
         "N": cfg.N, "M": cfg.M, "state_dict": _release_state_dict(net, cfg.release_dtype), "config": train_config, "val": val,
