@@ -14,7 +14,8 @@ Features returned per pair (libvmaf names): ``vmaf``; ``psnr_y``, ``psnr_cb``, `
 (libvmaf caps 8-bit PSNR at 60 dB); ``float_ssim`` and ``float_ms_ssim`` (libvmaf's IQA-based
 SSIM on the luma plane: ``float_ssim`` first box-decimates by ``max(1, round(min(H, W)/256))``);
 ``vif_scale0..3`` (float VIF per scale) and the integer features of the model
-(``integer_adm2``, ``integer_vif_scale0..3``, ...). Motion is 0 for still images.
+(``integer_adm2``, ``integer_vif_scale0..3``, ...). Motion is forced to 0 (``motion_force_zero``):
+each pair is a still image, so a batch gives the same scores as one call per pair.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ def libvmaf(
         (tmpdir / "ref.yuv").write_bytes(_yuv_bytes(ref, standard, range, subsampling))
         (tmpdir / "dist.yuv").write_bytes(_yuv_bytes(dist, standard, range, subsampling))
         feature_opt = "|".join(f"name={f}" for f in features)
-        opts = [f"model={model}", f"log_fmt=json", "log_path=vmaf.json", f"n_threads={threads}"]
+        # every pair is a still image: force libvmaf's motion feature to 0, otherwise consecutive
+        # frames of a batch (unrelated images) would count as motion and raise the score
+        model_opt = model if "motion_force_zero" in model else model + "\\\\:motion.motion_force_zero=true"
+        opts = [f"model={model_opt}", "log_fmt=json", "log_path=vmaf.json", f"n_threads={threads}"]
         if feature_opt:
             opts.insert(1, f"feature={feature_opt}")
         raw = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", "1"]
