@@ -87,7 +87,7 @@ def _chromium() -> str | None:
 
 
 @pytest.mark.browser
-def test_browser_renders_plotly_traces_offline(built_book, tmp_path):
+def test_browser_renders_every_plotly_figure_offline(built_book, tmp_path):
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI"):
@@ -96,11 +96,20 @@ def test_browser_renders_plotly_traces_offline(built_book, tmp_path):
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
              "--virtual-time-budget=15000"]
-    url = (built_book / "chapters" / "00_datasets.html").as_uri()
-    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
-    assert 'class="js-plotly-plot"' in dom or "js-plotly-plot" in dom, "plotly did not render"
-    traces = re.findall(r'class="trace scatter', dom)
-    assert len(traces) >= 2, f"expected one scatter trace per image set, found {len(traces)}"
+    pages = sorted((built_book / "chapters").glob("*.html"))
+    checked = 0
+    for page in pages:
+        expected = page.read_text().count("Plotly.newPlot(")
+        if not expected:
+            continue
+        dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+        rendered = len(re.findall(r'class="[^"]*js-plotly-plot', dom))
+        assert rendered == expected, f"{page.name}: {rendered} of {expected} plotly figures rendered"
+        traces = re.findall(r'class="trace (?:scatter|bars)', dom)
+        assert len(traces) >= expected, f"{page.name}: figures rendered without traces"
+        checked += 1
+    assert checked >= 1
     shot = tmp_path / "chapter.png"
-    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", (built_book / "chapters" / "00_datasets.html").as_uri()],
+                   capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 20_000
