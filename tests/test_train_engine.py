@@ -144,9 +144,9 @@ def test_finished_run_is_not_retrained(reference_run, small_pool, monkeypatch):
 
 def test_training_lowers_the_loss(small_pool, tmp_path, monkeypatch):
     _use_dir(monkeypatch, tmp_path, "learn")
-    r = train(_config(small_pool, steps=40, lr=3e-3, val_every=40, log_every=10, ckpt_every=40, N=16, M=16), progress=False)
+    r = train(_config(small_pool, steps=16, lr=3e-3, val_every=16, log_every=4, ckpt_every=16, N=16, M=16), progress=False)
     losses = r.log[r.log.split == "train"].loss.to_numpy()
-    assert losses[-1] < 0.7 * losses[0]
+    assert len(losses) == 4 and losses[-1] < 0.5 * losses[0]
 
 
 def test_fp16_release_keeps_entropy_models_in_fp32(small_pool, tmp_path, monkeypatch):
