@@ -29,6 +29,7 @@ __all__ = [
     "prepare_pair",
     "to_luma",
     "select_channels",
+    "prepare_planes",
     "gaussian_1d",
     "uniform_1d",
     "filter_valid",
@@ -143,6 +144,23 @@ def select_channels(x: torch.Tensor, channels: str, standard: str = "bt601", ran
     if channels == "rgb":
         return x
     raise MetricInputError(f"channels must be 'y' or 'rgb', got {channels!r}")
+
+
+def prepare_planes(
+    reference: Any,
+    distorted: Any,
+    data_range: float,
+    device: str | torch.device | None,
+    dtype: torch.dtype,
+    *,
+    min_size: int,
+    metric: str,
+    channels: str,
+    standard: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`prepare_pair` followed by :func:`select_channels` on both images."""
+    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=min_size, metric=metric)
+    return select_channels(x, channels, standard), select_channels(y, channels, standard)
 
 
 @lru_cache(maxsize=64)

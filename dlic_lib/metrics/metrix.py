@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ._batch import filter_valid, per_image, prepare_pair, select_channels, uniform_1d
+from ._batch import filter_valid, per_image, prepare_planes, uniform_1d
 
 __all__ = ["uqi", "uqi_sewar", "registry_entries"]
 
@@ -55,8 +55,9 @@ def uqi(
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """Universal Quality Index per image pair (Wang & Bovik 2002), 8×8 sliding window, on Y'."""
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=block, metric="uqi")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=block, metric="uqi", channels=channels, standard=standard
+    )
     nn = float(block * block)
 
     def one(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -80,8 +81,9 @@ def uqi_sewar(
     dtype: torch.dtype = torch.float64,
 ) -> torch.Tensor:
     """``sewar.full_ref.uqi`` (seed 000's tool) reproduced; see the module docstring for how it differs from UQI."""
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=block + 2, metric="uqi_sewar")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=block + 2, metric="uqi_sewar", channels=channels, standard=standard
+    )
     nn = float(block * block)
     s = round(block / 2)
 

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ._batch import MetricInputError, filter_valid, gaussian_1d, per_image, prepare_pair, select_channels, uniform_1d
+from ._batch import MetricInputError, filter_valid, gaussian_1d, per_image, prepare_planes, uniform_1d
 
 __all__ = ["ssim", "ssim_sewar", "ms_ssim", "ms_ssim_sewar", "MS_SSIM_WEIGHTS", "ssim_maps"]
 
@@ -81,8 +81,9 @@ def ssim(
     on the same plane. ``window="uniform"`` gives the box-window variant (see :func:`ssim_sewar`).
     """
     kernel = _window(window, win_size, sigma)
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=win_size, metric="ssim")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=win_size, metric="ssim", channels=channels, standard=standard
+    )
     return per_image(lambda a, b: ssim_maps(a, b, kernel, k1, k2)[0].mean(dim=(1, 2, 3)).double(), x, y)
 
 
@@ -140,8 +141,9 @@ def ms_ssim(
     if scales < 1:
         raise MetricInputError("ms_ssim needs at least one scale weight")
     need = _ms_min_size(win_size, scales)
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=need, metric=f"ms_ssim ({scales} scales)")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=need, metric=f"ms_ssim ({scales} scales)", channels=channels, standard=standard
+    )
     w = torch.tensor(weights, dtype=torch.float64, device=x.device)
     return per_image(lambda a, b: _ms_ssim(a, b, w, kernel, k1, k2), x, y)
 
@@ -184,8 +186,9 @@ def ms_ssim_sewar(
     cross-channel mixing is not reproduced, so use ``channels="y"`` (the seed's setting).
     """
     kernel = _window("gaussian", win_size, 1.5)
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=win_size, metric="ms_ssim_sewar")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=win_size, metric="ms_ssim_sewar", channels=channels, standard=standard
+    )
     min_dim = min(x.shape[-2:])
     scales = min(len(weights), int(torch.floor(torch.log2(torch.tensor(min_dim / win_size))).item()) + 1)
     w = torch.tensor(weights[:scales], dtype=torch.float64, device=x.device)

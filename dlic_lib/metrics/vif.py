@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from ._batch import filter_valid, gaussian_1d, per_image, prepare_pair, select_channels
+from ._batch import filter_valid, gaussian_1d, per_image, prepare_planes
 
 __all__ = ["vif", "VIF_MIN_SIZE"]
 
@@ -41,8 +41,9 @@ def vif(
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """VIF-P per image pair: Σ_scales Σ log10(1 + g²σ²_x/(σ²_v+σ²_n)) / Σ_scales Σ log10(1 + σ²_x/σ²_n)."""
-    x, y = prepare_pair(reference, distorted, data_range, device, dtype, min_size=VIF_MIN_SIZE, metric="vif")
-    x, y = select_channels(x, channels, standard), select_channels(y, channels, standard)
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, dtype, min_size=VIF_MIN_SIZE, metric="vif", channels=channels, standard=standard
+    )
     return per_image(lambda a, b: _vif(a, b, sigma_n_sq), x, y)
 
 
