@@ -69,6 +69,9 @@ def test_uninterrupted_run_is_released_and_registered(reference_run):
     r = reference_run
     assert r.finished and r.step == 6
     assert (r.run_dir / "release.pt").is_file() and (r.run_dir / "log.csv").is_file()
+    import pandas as pd
+
+    assert pd.read_parquet(r.run_dir / "log.parquet").drop(columns="elapsed_s").equals(r.log.drop(columns="elapsed_s"))
     train_rows = r.log[r.log.split == "train"]
     assert list(train_rows.step) == [1, 2, 3, 4, 5, 6]
     assert list(r.log[r.log.split == "val"].step) == [3, 6]
@@ -195,3 +198,23 @@ def test_hyperprior_models_train_and_release(model, small_pool, tmp_path, monkey
     r = train(_config(small_pool, model=model, steps=2, ckpt_every=2, val_every=2, crop=64), progress=False)
     assert r.finished and r.entry.model == model and r.val["bpp"] > 0
     assert np.isfinite(r.log.loss).all()
+
+
+def test_entropy_models_stay_fp32_under_autocast():
+    """The mixed-precision path (used on CUDA) checked with CPU bfloat16 autocast."""
+    from dlic_lib.train.engine import _entropy_models_in_fp32
+    from dlic_lib.train.models import build_model
+
+    torch.manual_seed(0)
+    net = build_model("bmshj2018-hyperprior", 8, 12).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        plain = net(x)
+        _entropy_models_in_fp32(net)
+        same = net(x)
+        with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+            mixed = net(x)
+    for key in plain["likelihoods"]:
+        assert torch.equal(plain["likelihoods"][key], same["likelihoods"][key])
+        assert mixed["likelihoods"][key].dtype == torch.float32
+    assert mixed["x_hat"].dtype == torch.bfloat16  # the transforms did run in reduced precision

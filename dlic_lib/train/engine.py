@@ -179,7 +179,8 @@ def _entropy_models_in_fp32(net) -> None:
 
     def wrap(forward):
         def run(*args, **kwargs):
-            with torch.autocast(device_type="cuda", enabled=False):
+            device_type = next((a.device.type for a in args if torch.is_tensor(a)), "cuda")
+            with torch.autocast(device_type=device_type, enabled=False):
                 args = tuple(a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
                 return forward(*args, **kwargs)
 
@@ -491,5 +492,6 @@ def train(
     release_info = dict(model=cfg.model, metric=cfg.metric, quality=cfg.quality, lmbda=cfg.lmbda, N=cfg.N, M=cfg.M,
                         path=str(release_path), sha256=sha256_file(release_path), config=train_config, val=val)
     save_state(finished=True, extra={"release_info": release_info, "val": val})
+    log.write(run_dir / "log.parquet")
     entry = register_checkpoint(**release_info) if register else None
     return TrainResult(run_dir, step, True, entry, val, log.frame())
