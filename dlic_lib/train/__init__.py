@@ -2,30 +2,31 @@
 
 >>> from dlic_lib.train import TrainConfig, train
 >>> result = train(TrainConfig.from_profile("smoke", model="bmshj2018-factorized", lmbda=0.0067))
+
+Names are imported lazily (torch loads on first use), so ``dlic --help`` stays fast.
 """
 
-from .engine import TrainConfig, TrainResult, rd_point, run_dir_for, train
-from .ladder import ZOO_LAMBDAS, lambda_for_quality, parse_lambdas, parse_qualities, quality_for_lambda, train_ladder
-from .loss import RateDistortionLoss, bits_per_pixel
-from .models import MODEL_NAMES, build_model, zoo_channels
-from .presets import TRAIN_PRESETS
+from __future__ import annotations
 
-__all__ = [
-    "MODEL_NAMES",
-    "TRAIN_PRESETS",
-    "ZOO_LAMBDAS",
-    "RateDistortionLoss",
-    "TrainConfig",
-    "TrainResult",
-    "bits_per_pixel",
-    "build_model",
-    "lambda_for_quality",
-    "parse_lambdas",
-    "parse_qualities",
-    "quality_for_lambda",
-    "rd_point",
-    "run_dir_for",
-    "train",
-    "train_ladder",
-    "zoo_channels",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "TrainConfig": "engine", "TrainResult": "engine", "rd_point": "engine", "run_dir_for": "engine", "train": "engine",
+    "ZOO_LAMBDAS": "ladder", "lambda_for_quality": "ladder", "parse_lambdas": "ladder", "parse_qualities": "ladder",
+    "quality_for_lambda": "ladder", "train_ladder": "ladder",
+    "RateDistortionLoss": "loss", "bits_per_pixel": "loss",
+    "MODEL_NAMES": "models", "build_model": "models", "zoo_channels": "models",
+    "TRAIN_PRESETS": "presets",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
