@@ -218,3 +218,15 @@ def test_entropy_models_stay_fp32_under_autocast():
         assert torch.equal(plain["likelihoods"][key], same["likelihoods"][key])
         assert mixed["likelihoods"][key].dtype == torch.float32
     assert mixed["x_hat"].dtype == torch.bfloat16  # the transforms did run in reduced precision
+
+
+def test_ms_ssim_training(mirror_dir, tmp_path, monkeypatch):
+    _use_dir(monkeypatch, tmp_path, "msssim")
+    files = [str(mirror_dir / "wikimedia-photos" / f"00{i}.png") for i in (1, 2, 3)]
+    config = TrainConfig.from_profile("smoke", data=files, max_side=400, metric="ms-ssim", lmbda=8.73, steps=2, N=8, M=8, batch=1,
+                                      ckpt_every=2, val_every=2, log_every=1, val_crop=64)
+    assert config.crop == 176  # the smoke crop is too small for 5-scale MS-SSIM
+    r = train(config, progress=False)
+    train_rows = r.log[r.log.split == "train"]
+    assert r.entry.metric == "ms-ssim" and r.entry.quality == 3
+    assert ((train_rows.ms_ssim > 0) & (train_rows.ms_ssim <= 1)).all()

@@ -69,13 +69,12 @@ def _train(args: argparse.Namespace) -> int:
     configs = [TrainConfig.from_profile(args.profile, model=args.model, metric=args.metric, lmbda=l, **overrides) for l in lambdas]
     for config in configs:
         config.resolved()  # report bad settings before any training starts
-    rows = []
     for config in configs:
         result = train(config, device=args.device, resume=args.resume, restart=args.restart, progress=not args.no_progress)
         v = result.val
-        rows.append(f"{config.model:22s} {config.metric:7s} λ={config.lmbda:<8g} q{result.entry.quality if result.entry else '?'} "
-                    f"steps={result.step:<7d} val bpp={v.get('bpp', float('nan')):.4f} psnr={v.get('psnr', float('nan')):.2f} dB  {result.run_dir}")
-    print("\n".join(rows))
+        print(f"{config.model} {config.metric} λ={config.lmbda:g} q{result.entry.quality if result.entry else '?'} "
+              f"steps={result.step} val bpp={v.get('bpp', float('nan')):.4f} psnr={v.get('psnr', float('nan')):.2f} dB  {result.run_dir}",
+              flush=True)
     return 0
 
 

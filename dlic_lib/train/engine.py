@@ -36,6 +36,8 @@ __all__ = ["TrainConfig", "TrainResult", "train", "run_dir_for", "STATE_FORMAT"]
 STATE_FORMAT = "dlic-train-state/1"
 #: config fields that do not change what is trained (left out of the run id)
 _NOT_IN_RUN_ID = ("ckpt_every", "ckpt_seconds", "release_dtype")
+#: crop side used for MS-SSIM training when the profile's crop is too small for 5-scale MS-SSIM
+MS_SSIM_CROP = 176
 
 
 @dataclass
@@ -71,9 +73,17 @@ class TrainConfig:
 
     @classmethod
     def from_profile(cls, profile: str, **overrides: Any) -> "TrainConfig":
-        """The preset sizes of ``profile`` with ``overrides`` (``None`` values are ignored)."""
+        """The preset sizes of ``profile`` with ``overrides`` (``None`` values are ignored).
+
+        For ``metric="ms-ssim"`` a profile crop below 161 pixels becomes :data:`MS_SSIM_CROP`.
+        """
         values = preset(profile)
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given.get("metric") == "ms-ssim" and "crop" not in given and values["crop"] < MS_SSIM_MIN_SIDE:
+            values["crop"] = MS_SSIM_CROP  # 5-scale MS-SSIM needs larger crops than the profile's
+        if given.get("metric") == "ms-ssim" and "val_crop" not in given and values["val_crop"] < MS_SSIM_MIN_SIDE:
+            values["val_crop"] = 192
+        values.update(given)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
         if unknown:
@@ -227,7 +237,11 @@ def _evaluate_forward(net, crops, criterion, device: str) -> dict:
             x = _to_tensor(crop[None], device, False)
             out = net(x)
             out["x_hat"] = out["x_hat"].clamp(0, 1)
-            losses = criterion(out, x)
+            if criterion.metric == "ms-ssim" and min(x.shape[-2:]) < MS_SSIM_MIN_SIDE:  # too small for MS-SSIM
+                losses = RateDistortionLoss(criterion.lmbda, "mse")(out, x)
+                losses["loss"] = torch.tensor(float("nan"))
+            else:
+                losses = criterion(out, x)
             for k in ("loss", "bpp", "mse"):
                 totals[k] += float(losses[k])
             totals["psnr"] += psnr_from_mse(float(losses["mse"]))
