@@ -31,21 +31,9 @@ def _best(func, repeat: int) -> float:
 
 
 def _sureal_reader(scores: pd.DataFrame):
-    from sureal.dataset_reader import RawDatasetReader
-    from sureal.tools.misc import empty_object
+    from dlic_lib.subjective.sureal_bridge import to_sureal_reader
 
-    from dlic_lib.subjective import score_matrix
-
-    mat = score_matrix(scores)
-    content = scores.groupby("stimulus")["content"].first()
-    names = list(pd.unique(scores["content"]))
-    ds = empty_object()
-    ds.ref_videos = [{"content_id": i, "content_name": c, "path": c} for i, c in enumerate(names)]
-    ds.dis_videos = [
-        {"content_id": names.index(content[s]), "asset_id": k, "os": list(mat.loc[s].to_numpy()), "path": s}
-        for k, s in enumerate(mat.index)
-    ]
-    return RawDatasetReader(ds)
+    return to_sureal_reader(scores)[0]
 
 
 def main() -> None:

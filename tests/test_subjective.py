@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from dlic_lib.subjective.sureal_bridge import to_sureal_reader
 from dlic_lib.errors import DlicError
 from dlic_lib.subjective import (
     bt500_screening,
@@ -44,19 +45,7 @@ def tlabs(mirror_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def _sureal_reader(scores: pd.DataFrame):
     """The same votes as a sureal RawDatasetReader (stimulus × subject, NaN = no vote)."""
-    from sureal.dataset_reader import RawDatasetReader
-    from sureal.tools.misc import empty_object
-
-    mat = score_matrix(scores)
-    content = scores.groupby("stimulus")["content"].first()
-    names = list(pd.unique(scores["content"]))
-    ds = empty_object()
-    ds.ref_videos = [{"content_id": i, "content_name": c, "path": c} for i, c in enumerate(names)]
-    ds.dis_videos = [
-        {"content_id": names.index(content[s]), "asset_id": k, "os": list(mat.loc[s].to_numpy()), "path": s}
-        for k, s in enumerate(mat.index)
-    ]
-    return RawDatasetReader(ds), mat
+    return to_sureal_reader(scores)
 
 
 # ---------------------------------------------------------------- validation
