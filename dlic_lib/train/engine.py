@@ -53,7 +53,7 @@ class TrainConfig:
     steps: int = 3000
     crop: int = 128
     batch: int = 8
-    lr: float = 5e-4
+    lr: float = 1e-3
     aux_lr: float = 1e-3
     lr_decay_at: tuple[float, ...] = (0.8, 0.95)  # fractions of ``steps`` where lr is multiplied by lr_gamma
     lr_gamma: float = 0.3
