@@ -7,7 +7,7 @@ in memory. ``dlic`` runs :func:`dlic_lib.train.train` (crop sampler, logging, ch
 and its speed is read from its own log (``elapsed_s`` between two logged steps, so setup and the final
 release are not counted). Runs alternate (ref, dlic, ref, dlic, ...) and the medians are compared.
 
-    python benchmarks/train.py [--model bmshj2018-factorized] [--N 64 --M 96 --crop 128 --batch 8] [--steps 30] [--repeats 2]
+    python benchmarks/train.py [--model bmshj2018-factorized] [--N 64 --M 96 --crop 96 --batch 8] [--steps 30] [--repeats 2]
 
 Nothing here is a test: it measures and prints (target: dlic/reference ≥ 1.0).
 """
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--model", default="bmshj2018-factorized")
     parser.add_argument("--N", type=int, default=64)
     parser.add_argument("--M", type=int, default=96)
-    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)

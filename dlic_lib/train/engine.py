@@ -50,8 +50,8 @@ class TrainConfig:
     quality: int | None = None  # default: the zoo quality nearest to λ
     N: int | None = None  # default: the zoo's size for the quality
     M: int | None = None
-    steps: int = 3000
-    crop: int = 128
+    steps: int = 5000
+    crop: int = 96
     batch: int = 8
     lr: float = 1e-3
     aux_lr: float = 1e-3
@@ -63,7 +63,7 @@ class TrainConfig:
     val_every: int = 500
     val_crop: int = 256
     val_images: int = 4
-    ckpt_every: int = 250
+    ckpt_every: int = 500
     ckpt_seconds: float = 120.0
     log_every: int = 25
     release_dtype: str = "fp16"
