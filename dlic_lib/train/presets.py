@@ -7,9 +7,10 @@ CompressAI halves the rate when the validation loss plateaus; ``full`` halves it
 instead (1.5M, 2M, 2.5M, 3M, 3.5M) so that a run is reproducible and resumable step by step.
 
 ``quick`` uses small transforms (N=64, M=96), 96×96 crops, batch 8, 5000 steps and a learning rate
-of 1e-3, so that one λ trains in about 10 minutes on two CPU cores and a 3-λ ladder in about half
+of 1e-3, so that one λ trains in about 9 minutes on two CPU cores and a 3-λ ladder in under half
 an hour. On Kodak these settings gave better RD points than 128×128 crops for 3000 steps (same
-compute, +0.5 dB PSNR-Y at λ=0.0035) and than learning rates of 5e-4 or 2e-3.
+compute, +0.5 dB PSNR-Y at λ=0.0035) and than learning rates of 5e-4 or 2e-3; they match JPEG 4:2:0
+in PSNR-Y at λ=0.0018 (0.147 bpp) and trail it by 0.8 dB at λ=0.0035 (0.239 bpp).
 """
 
 from __future__ import annotations
