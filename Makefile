@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 data: $(STAMP)
-	$(BIN)/dlic data fetch --all
+	$(BIN)/dlic data fetch --all --keep-going
 
 book: data
 	$(BIN)/dlic book --profile $(PROFILE)

@@ -50,5 +50,6 @@ def provenance_table(profile: Any, datasets: list[Any] = (), device: str | None 
     rows = list(environment_record(profile, device).items())
     for ds in datasets:
         p = ds.provenance()
-        rows.append((f"dataset {p['dataset']}", f"{p['n_files']} files from {p['source']}" + ("  ⚠ EMBEDDED DEFAULT" if p["embedded"] else "")))
+        flag = "⚠ EMBEDDED DEFAULT: " if p["embedded"] else ""
+        rows.append((f"dataset {p['dataset']}", f"{flag}{p['n_files']} files from {p['source']}"))
     return pd.DataFrame(rows, columns=["item", "value"])

@@ -36,7 +36,7 @@ import pandas as pd
 
 from dlic_lib import plots
 from dlic_lib.config import results_dir
-from dlic_lib.data import load_manifest, resolve_dataset
+from dlic_lib.data import load_manifest, resolve_dataset, resolve_optional
 from dlic_lib.data.describe import describe_images
 from dlic_lib.profiles import get_profile
 from dlic_lib.provenance import provenance_table
@@ -46,8 +46,8 @@ P = get_profile(profile, max_images=max_images, max_side=max_side)
 manifest = load_manifest()
 kodak = resolve_dataset("kodak")
 photos = resolve_dataset("wikimedia-photos")
-subjective = {name: resolve_dataset(name) for name in ("tlabs-image-quality", "nflx-public", "jpeg-aic4")}
-provenance_table(P, [kodak, photos, *subjective.values()])
+subjective = {name: resolve_optional(name) for name in ("tlabs-image-quality", "nflx-public", "jpeg-aic4")}
+provenance_table(P, [kodak, photos, *(d for d in subjective.values() if d is not None)])
 
 # %% [markdown]
 # ## What the manifest holds
@@ -112,5 +112,10 @@ plots.show(fig)
 
 # %%
 pd.DataFrame(
-    [{"dataset": name, "files": len(ds.paths), "source": ds.source, "license": ds.license} for name, ds in subjective.items()]
+    [
+        {"dataset": name, "files": len(ds.paths), "source": ds.source, "license": ds.license}
+        if ds is not None
+        else {"dataset": name, "files": 0, "source": "NOT AVAILABLE (no cache, mirror or download)", "license": ""}
+        for name, ds in subjective.items()
+    ]
 )

@@ -43,20 +43,29 @@ import plotly.graph_objects as go
 
 from dlic_lib import plots, stats
 from dlic_lib.config import results_dir
-from dlic_lib.data import resolve_dataset
+from dlic_lib.data import resolve_optional
 from dlic_lib.profiles import get_profile
 from dlic_lib.provenance import provenance_table
+from IPython.display import HTML, display
 from dlic_lib.subjective import bt500_screening, mos_table, scores_from_wide, subject_model_mle
 
 P = get_profile(profile, n_bootstrap=n_bootstrap)
 N_BOOT = P.extra.get("n_bootstrap") or {"smoke": 200, "quick": 2000, "full": 10000}[P.name]
-tlabs = resolve_dataset("tlabs-image-quality")
-nflx = resolve_dataset("nflx-public")
-aic = resolve_dataset("jpeg-aic4")
+tlabs = resolve_optional("tlabs-image-quality")
+nflx = resolve_optional("nflx-public")
+aic = resolve_optional("jpeg-aic4")
 OUT = results_dir() / "01_subjective_analysis"
 OUT.mkdir(parents=True, exist_ok=True)
 warnings.simplefilter("ignore", stats.LogisticFitWarning)  # non-converged fits are flagged in the tables
-provenance_table(P, [tlabs, nflx, aic])
+
+
+def unavailable(name: str) -> None:
+    """Say, in the page, that a section could not run because its dataset is not reachable."""
+    display(HTML(f"<p><b>⚠ Dataset {name!r} is not available</b> (no cache, mirror or download); "
+                 "this section was skipped. Run <code>dlic data fetch " + name + "</code> with internet access.</p>"))
+
+
+provenance_table(P, [d for d in (tlabs, nflx, aic) if d is not None])
 
 # %% [markdown]
 # ## 1. T-Labs: from raw votes to MOS
@@ -64,30 +73,34 @@ provenance_table(P, [tlabs, nflx, aic])
 # P/Q counts, the 0.05 / 0.3 rules) runs first; then MOS and Student-t 95 % intervals per stimulus.
 
 # %%
-files = {p.name: p for p in tlabs.files()}
-wide = pd.read_csv(files["per_user.csv"])
-users = [c for c in wide.columns if c.startswith("user")]
-raw = scores_from_wide(wide, "image_name", users)
-screen = bt500_screening(raw)
-screen.subjects[["subject", "n_votes", "p", "q", "ratio_pq", "asymmetry", "rejected", "reason"]].head(21)
+if tlabs is None:
+    unavailable('tlabs-image-quality')
+else:
+    files = {p.name: p for p in tlabs.files()}
+    wide = pd.read_csv(files["per_user.csv"])
+    users = [c for c in wide.columns if c.startswith("user")]
+    raw = scores_from_wide(wide, "image_name", users)
+    screen = bt500_screening(raw)
+    display(screen.subjects[["subject", "n_votes", "p", "q", "ratio_pq", "asymmetry", "rejected", "reason"]].head(21))
 
 # %%
-mos = mos_table(raw, method="t", exclude_subjects=screen.rejected)
-authors = pd.read_csv(files["mos_ci.csv"]).rename(columns={"image_name": "stimulus"})
-check = mos.merge(authors, on="stimulus", suffixes=("", "_authors"))
-# the authors' `ci` column is the FULL width of the interval; ours is `ci_width`
-check["d_mos"] = (check["mos"] - check["mos_authors"]).abs()
-check["d_ci"] = (check["ci_width"] - check["ci_authors"]).abs()
-summary = pd.DataFrame({
-    "stimuli": [len(check)],
-    "rejected observers": [", ".join(map(str, screen.rejected)) or "none"],
-    "MOS equal (|Δ| < 1e-9)": [int((check["d_mos"] < 1e-9).sum())],
-    "CI width equal (|Δ| < 1e-9)": [int((check["d_ci"] < 1e-9).sum())],
-    "authors' CI empty": [int(check["ci_authors"].isna().sum())],
-    "max |Δ MOS|": [check["d_mos"].max()],
-})
-mos.to_csv(OUT / "tlabs_mos.csv", index=False)
-summary
+if tlabs is not None:
+    mos = mos_table(raw, method="t", exclude_subjects=screen.rejected)
+    authors = pd.read_csv(files["mos_ci.csv"]).rename(columns={"image_name": "stimulus"})
+    check = mos.merge(authors, on="stimulus", suffixes=("", "_authors"))
+    # the authors' `ci` column is the FULL width of the interval; ours is `ci_width`
+    check["d_mos"] = (check["mos"] - check["mos_authors"]).abs()
+    check["d_ci"] = (check["ci_width"] - check["ci_authors"]).abs()
+    summary = pd.DataFrame({
+        "stimuli": [len(check)],
+        "rejected observers": [", ".join(map(str, screen.rejected)) or "none"],
+        "MOS equal (|Δ| < 1e-9)": [int((check["d_mos"] < 1e-9).sum())],
+        "CI width equal (|Δ| < 1e-9)": [int((check["d_ci"] < 1e-9).sum())],
+        "authors' CI empty": [int(check["ci_authors"].isna().sum())],
+        "max |Δ MOS|": [check["d_mos"].max()],
+    })
+    mos.to_csv(OUT / "tlabs_mos.csv", index=False)
+    display(summary)
 
 # %% [markdown]
 # Where MOS differs, the authors' file was computed from 22 votes for that stimulus while the raw
@@ -101,36 +114,38 @@ summary
 # authors' raw Pearson correlation beside it.
 
 # %%
-metrics = pd.read_csv(files["objective_metrics.csv"]).rename(columns={"image": "stimulus"})
-metric_names = [c for c in metrics.columns if c != "stimulus"]
-joined = mos.merge(metrics, on="stimulus")
-perf = stats.performance_table(joined, metric_names, by=None, logistic=logistic)
-raw_corr = stats.performance_table(joined, metric_names, by=None, logistic=None)[["metric", "plcc"]].rename(columns={"plcc": "pearson_raw"})
-published = pd.read_csv(files["correlations.csv"]).rename(columns={"pearson": "pearson_authors", "spearman": "spearman_authors"})
-table = perf.merge(raw_corr, on="metric").merge(published[["metric", "pearson_authors", "spearman_authors"]], on="metric", how="left")
-table.to_csv(OUT / "tlabs_metric_performance.csv", index=False)
-table[["metric", "n", "plcc", "srocc", "krocc", "rmse", "outlier_ratio", "converged", "pearson_raw", "pearson_authors", "spearman_authors"]].round(4)
+if tlabs is not None:
+    metrics = pd.read_csv(files["objective_metrics.csv"]).rename(columns={"image": "stimulus"})
+    metric_names = [c for c in metrics.columns if c != "stimulus"]
+    joined = mos.merge(metrics, on="stimulus")
+    perf = stats.performance_table(joined, metric_names, by=None, logistic=logistic)
+    raw_corr = stats.performance_table(joined, metric_names, by=None, logistic=None)[["metric", "plcc"]].rename(columns={"plcc": "pearson_raw"})
+    published = pd.read_csv(files["correlations.csv"]).rename(columns={"pearson": "pearson_authors", "spearman": "spearman_authors"})
+    table = perf.merge(raw_corr, on="metric").merge(published[["metric", "pearson_authors", "spearman_authors"]], on="metric", how="left")
+    table.to_csv(OUT / "tlabs_metric_performance.csv", index=False)
+    display(table[["metric", "n", "plcc", "srocc", "krocc", "rmse", "outlier_ratio", "converged", "pearson_raw", "pearson_authors", "spearman_authors"]].round(4))
 
 # %%
-fig = go.Figure()
-buttons = []
-for i, name in enumerate(metric_names):
-    x, y = joined[name].to_numpy(float), joined["mos"].to_numpy(float)
-    fit = stats.fit_logistic(x, y, logistic)
-    grid = np.linspace(x.min(), x.max(), 200)
-    visible = i == 0
-    fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name=f"{name}: stimuli", visible=visible,
-                             error_y=dict(type="data", array=joined["ci"], thickness=0.6, width=0),
-                             text=joined["stimulus"], hovertemplate="%{text}<br>metric %{x:.3f}<br>MOS %{y:.2f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=grid, y=fit.predict(grid), mode="lines", name=f"{name}: {logistic} logistic", visible=visible))
-    mask = [False] * (2 * len(metric_names))
-    mask[2 * i] = mask[2 * i + 1] = True
-    plcc_i = float(table.loc[table.metric == name, "plcc"].iloc[0])
-    buttons.append(dict(label=name, method="update", args=[{"visible": mask}, {"title.text": f"T-Labs: MOS vs {name} (PLCC {plcc_i:.3f})"}]))
-fig.update_layout(updatemenus=[dict(buttons=buttons, x=1.0, xanchor="right", y=1.15, yanchor="top")],
-                  xaxis_title="metric value", yaxis_title="MOS (ACR 1–5, 95 % CI)")
-plots.style(fig, title=f"T-Labs: MOS vs {metric_names[0]}")
-plots.show(fig)
+if tlabs is not None:
+    fig = go.Figure()
+    buttons = []
+    for i, name in enumerate(metric_names):
+        x, y = joined[name].to_numpy(float), joined["mos"].to_numpy(float)
+        fit = stats.fit_logistic(x, y, logistic)
+        grid = np.linspace(x.min(), x.max(), 200)
+        visible = i == 0
+        fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name=f"{name}: stimuli", visible=visible,
+                                 error_y=dict(type="data", array=joined["ci"], thickness=0.6, width=0),
+                                 text=joined["stimulus"], hovertemplate="%{text}<br>metric %{x:.3f}<br>MOS %{y:.2f}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=grid, y=fit.predict(grid), mode="lines", name=f"{name}: {logistic} logistic", visible=visible))
+        mask = [False] * (2 * len(metric_names))
+        mask[2 * i] = mask[2 * i + 1] = True
+        plcc_i = float(table.loc[table.metric == name, "plcc"].iloc[0])
+        buttons.append(dict(label=name, method="update", args=[{"visible": mask}, {"title.text": f"T-Labs: MOS vs {name} (PLCC {plcc_i:.3f})"}]))
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=1.0, xanchor="right", y=1.15, yanchor="top")],
+                      xaxis_title="metric value", yaxis_title="MOS (ACR 1–5, 95 % CI)")
+    plots.style(fig, title=f"T-Labs: MOS vs {metric_names[0]}")
+    plots.show(fig)
 
 # %% [markdown]
 # ## 3. Netflix public scores: a known answer for screening
@@ -139,23 +154,27 @@ plots.show(fig)
 # estimates each observer's bias and inconsistency, should single them out.
 
 # %%
-rows = []
-for name in ("nflx_public_raw.csv", "nflx_public_raw_last4outliers.csv"):
-    votes = pd.read_csv(nflx.paths[name])
-    for ddof in (1, 0):
-        s = bt500_screening(votes, ddof=ddof)
-        rows.append({"file": name, "sd divisor": f"N-{ddof}" if ddof else "N", "rejected": ", ".join(s.rejected) or "none"})
-pd.DataFrame(rows)
+if nflx is None:
+    unavailable('nflx-public')
+else:
+    rows = []
+    for name in ("nflx_public_raw.csv", "nflx_public_raw_last4outliers.csv"):
+        votes = pd.read_csv(nflx.paths[name])
+        for ddof in (1, 0):
+            s = bt500_screening(votes, ddof=ddof)
+            rows.append({"file": name, "sd divisor": f"N-{ddof}" if ddof else "N", "rejected": ", ".join(s.rejected) or "none"})
+    display(pd.DataFrame(rows))
 
 # %%
-votes = pd.read_csv(nflx.paths["nflx_public_raw_last4outliers.csv"])
-model = subject_model_mle(votes)
-subjects = model.subjects.sort_values("inconsistency", ascending=False)
-fig = go.Figure(go.Bar(x=subjects["subject"], y=subjects["inconsistency"],
-                       marker_color=["#d62728" if s in {"s27", "s28", "s29", "s30"} else "#1f77b4" for s in subjects["subject"]],
-                       hovertemplate="%{x}<br>inconsistency %{y:.3f}<extra></extra>"))
-fig.update_layout(xaxis_title="observer (red: the four synthetic random voters)", yaxis_title="inconsistency υ (P.913 model)")
-plots.show(plots.style(fig, title="Observer inconsistency estimated by the P.913 subject model"))
+if nflx is not None:
+    votes = pd.read_csv(nflx.paths["nflx_public_raw_last4outliers.csv"])
+    model = subject_model_mle(votes)
+    subjects = model.subjects.sort_values("inconsistency", ascending=False)
+    fig = go.Figure(go.Bar(x=subjects["subject"], y=subjects["inconsistency"],
+                           marker_color=["#d62728" if s in {"s27", "s28", "s29", "s30"} else "#1f77b4" for s in subjects["subject"]],
+                           hovertemplate="%{x}<br>inconsistency %{y:.3f}<extra></extra>"))
+    fig.update_layout(xaxis_title="observer (red: the four synthetic random voters)", yaxis_title="inconsistency υ (P.913 model)")
+    plots.show(plots.style(fig, title="Observer inconsistency estimated by the P.913 subject model"))
 
 # %% [markdown]
 # ## 4. JPEG AIC-4: do metrics predict learned-codec quality worse?
@@ -166,41 +185,45 @@ plots.show(plots.style(fig, title="Observer inconsistency estimated by the P.913
 # one-sided: conventional > learned) and give percentile-bootstrap 95 % CIs.
 
 # %%
-jnd = pd.read_csv(aic.paths["JPEG-AIC_metric_scores.csv"])
-jnd["codec_name"] = jnd["img_distorted"].map(lambda s: re.match(r"PTC_\d+_(.+)_\d+\.png$", s).group(1))
-aic_metrics = ["PSNR-Y", "SSIM", "MS-SSIM", "IW-SSIM", "VMAF-neg", "SSIMULACRA2", "CVVDP"]
-conventional = sorted(set(jnd["codec_name"]) - {"JPEG-AI"})
-rng_rows = []
-for metric in aic_metrics:
-    for subset, sel in (("conventional", jnd["codec_name"].isin(conventional)), ("learned (JPEG AI)", jnd["codec_name"] == "JPEG-AI")):
-        part = jnd[sel]
-        x, y = part[metric].to_numpy(float), part["distortion"].to_numpy(float)
-        r_s, lo_s, hi_s = stats.bootstrap_ci(x, y, "srocc", n_resamples=N_BOOT)
-        fit = stats.fit_logistic(x, y, logistic)
-        r_p, lo_p, hi_p = stats.bootstrap_ci(fit.predict(x), y, "plcc", n_resamples=N_BOOT)
-        rng_rows.append({"metric": metric, "subset": subset, "n": len(part), "plcc": r_p, "plcc_lo": lo_p, "plcc_hi": hi_p,
-                         "srocc": abs(r_s), "srocc_lo": min(abs(lo_s), abs(hi_s)), "srocc_hi": max(abs(lo_s), abs(hi_s))})
-aic_perf = pd.DataFrame(rng_rows)
-tests = []
-for metric, grp in aic_perf.groupby("metric", sort=False):
-    conv, dl = grp.iloc[0], grp.iloc[1]
-    for coef in ("plcc", "srocc"):
-        res = stats.fisher_z_test(conv[coef], int(conv["n"]), dl[coef], int(dl["n"]), alternative="greater")
-        tests.append({"metric": metric, "coefficient": coef, "conventional": conv[coef], "learned": dl[coef],
-                      "drop": conv[coef] - dl[coef], "z": res.z, "p": res.p, "significant (p<0.05)": res.p < 0.05})
-aic_tests = pd.DataFrame(tests)
-aic_perf.assign(profile=P.name, n_bootstrap=N_BOOT).to_csv(OUT / "aic4_metric_performance.csv", index=False)
-aic_tests.to_csv(OUT / "aic4_fisher_z.csv", index=False)
-aic_tests.round(4)
+if aic is None:
+    unavailable('jpeg-aic4')
+else:
+    jnd = pd.read_csv(aic.paths["JPEG-AIC_metric_scores.csv"])
+    jnd["codec_name"] = jnd["img_distorted"].map(lambda s: re.match(r"PTC_\d+_(.+)_\d+\.png$", s).group(1))
+    aic_metrics = ["PSNR-Y", "SSIM", "MS-SSIM", "IW-SSIM", "VMAF-neg", "SSIMULACRA2", "CVVDP"]
+    conventional = sorted(set(jnd["codec_name"]) - {"JPEG-AI"})
+    rng_rows = []
+    for metric in aic_metrics:
+        for subset, sel in (("conventional", jnd["codec_name"].isin(conventional)), ("learned (JPEG AI)", jnd["codec_name"] == "JPEG-AI")):
+            part = jnd[sel]
+            x, y = part[metric].to_numpy(float), part["distortion"].to_numpy(float)
+            r_s, lo_s, hi_s = stats.bootstrap_ci(x, y, "srocc", n_resamples=N_BOOT)
+            fit = stats.fit_logistic(x, y, logistic)
+            r_p, lo_p, hi_p = stats.bootstrap_ci(fit.predict(x), y, "plcc", n_resamples=N_BOOT)
+            rng_rows.append({"metric": metric, "subset": subset, "n": len(part), "plcc": r_p, "plcc_lo": lo_p, "plcc_hi": hi_p,
+                             "srocc": abs(r_s), "srocc_lo": min(abs(lo_s), abs(hi_s)), "srocc_hi": max(abs(lo_s), abs(hi_s))})
+    aic_perf = pd.DataFrame(rng_rows)
+    tests = []
+    for metric, grp in aic_perf.groupby("metric", sort=False):
+        conv, dl = grp.iloc[0], grp.iloc[1]
+        for coef in ("plcc", "srocc"):
+            res = stats.fisher_z_test(conv[coef], int(conv["n"]), dl[coef], int(dl["n"]), alternative="greater")
+            tests.append({"metric": metric, "coefficient": coef, "conventional": conv[coef], "learned": dl[coef],
+                          "drop": conv[coef] - dl[coef], "z": res.z, "p": res.p, "significant (p<0.05)": res.p < 0.05})
+    aic_tests = pd.DataFrame(tests)
+    aic_perf.assign(profile=P.name, n_bootstrap=N_BOOT).to_csv(OUT / "aic4_metric_performance.csv", index=False)
+    aic_tests.to_csv(OUT / "aic4_fisher_z.csv", index=False)
+    display(aic_tests.round(4))
 
 # %%
-fig = go.Figure()
-for subset, color in (("conventional", "#1f77b4"), ("learned (JPEG AI)", "#d62728")):
-    part = aic_perf[aic_perf["subset"] == subset]
-    fig.add_trace(go.Scatter(x=part["metric"], y=part["plcc"], mode="markers", name=subset, marker=dict(size=11, color=color),
-                             error_y=dict(type="data", symmetric=False, array=part["plcc_hi"] - part["plcc"], arrayminus=part["plcc"] - part["plcc_lo"])))
-fig.update_layout(yaxis_title=f"PLCC after {logistic} logistic (bootstrap 95 % CI)", xaxis_title="metric")
-plots.show(plots.style(fig, title="JPEG AIC-4: metric accuracy on conventional codecs vs JPEG AI"))
+if aic is not None:
+    fig = go.Figure()
+    for subset, color in (("conventional", "#1f77b4"), ("learned (JPEG AI)", "#d62728")):
+        part = aic_perf[aic_perf["subset"] == subset]
+        fig.add_trace(go.Scatter(x=part["metric"], y=part["plcc"], mode="markers", name=subset, marker=dict(size=11, color=color),
+                                 error_y=dict(type="data", symmetric=False, array=part["plcc_hi"] - part["plcc"], arrayminus=part["plcc"] - part["plcc_lo"])))
+    fig.update_layout(yaxis_title=f"PLCC after {logistic} logistic (bootstrap 95 % CI)", xaxis_title="metric")
+    plots.show(plots.style(fig, title="JPEG AIC-4: metric accuracy on conventional codecs vs JPEG AI"))
 
 # %% [markdown]
 # ## Claim C03 on real data
@@ -212,12 +235,13 @@ plots.show(plots.style(fig, title="JPEG AIC-4: metric accuracy on conventional c
 # conventional ones.
 
 # %%
-plcc_tests = aic_tests[aic_tests["coefficient"] == "plcc"]
-verdict = pd.DataFrame({
-    "claim": ["C03: metrics correlate worse with human judgement on learned codecs"],
-    "published (seed 000, PSNR-Y PLCC)": ["0.7634 → 0.6388 (no significance test)"],
-    "ours (AIC-4, JND scale)": [f"{int((plcc_tests['drop'] > 0).sum())}/{len(plcc_tests)} metrics drop; "
-                                f"{int(plcc_tests['significant (p<0.05)'].sum())} significantly (Fisher-z, p<0.05)"],
-})
-verdict.to_csv(OUT / "claim_C03.csv", index=False)
-verdict
+if aic is not None:
+    plcc_tests = aic_tests[aic_tests["coefficient"] == "plcc"]
+    verdict = pd.DataFrame({
+        "claim": ["C03: metrics correlate worse with human judgement on learned codecs"],
+        "published (seed 000, PSNR-Y PLCC)": ["0.7634 → 0.6388 (no significance test)"],
+        "ours (AIC-4, JND scale)": [f"{int((plcc_tests['drop'] > 0).sum())}/{len(plcc_tests)} metrics drop; "
+                                    f"{int(plcc_tests['significant (p<0.05)'].sum())} significantly (Fisher-z, p<0.05)"],
+    })
+    verdict.to_csv(OUT / "claim_C03.csv", index=False)
+    display(verdict)

@@ -61,6 +61,21 @@ def test_datasets_chapter_has_interactive_figure_with_local_fallback(book_build_
     assert "Plotly.newPlot" in html and "cdn.plot.ly" not in html
 
 
+def test_book_runs_on_a_fresh_offline_machine(tmp_path, monkeypatch):
+    """No cache, no mirror, no network: image sets fall back to the labelled embedded default and
+    chapters that need an unavailable dataset say so instead of failing."""
+    monkeypatch.setenv("DLIC_DATA_MIRROR", str(tmp_path / "no-mirror"))
+    monkeypatch.setenv("DLIC_DATA_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("DLIC_RESULTS_DIR", str(tmp_path / "results"))
+    for nb in NOTEBOOKS:
+        out = run_notebook(nb, "smoke", output=tmp_path / f"{nb.stem}.ipynb", progress=False)
+        text = out.read_text()
+        if nb.stem == "00_datasets":
+            assert "EMBEDDED DEFAULT" in text and "astronaut.png" in text and "NOT AVAILABLE" in text
+        if nb.stem == "01_subjective_analysis":
+            assert "Dataset 'tlabs-image-quality' is not available" in text and "Dataset 'jpeg-aic4' is not available" in text
+
+
 @pytest.fixture(scope="session")
 def built_book(book_build_dir) -> Path:
     for nb in NOTEBOOKS:

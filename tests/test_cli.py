@@ -20,7 +20,7 @@ def dlic(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -> None:
     assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip() and not line.startswith("dlic: warning: ")]
     assert len(lines) == 1 and lines[0].startswith("dlic: error: "), result.stderr
     assert "Traceback" not in result.stderr
     for needle in needles:
@@ -63,6 +63,16 @@ def test_errors_are_one_line(tmp_path):
     assert_one_line_error(dlic("run", "no_such_notebook"), "not found", "00_datasets")
     offline = dlic("data", "fetch", "kodak", "--no-embedded", env={"DLIC_DATA_MIRROR": str(tmp_path)})
     assert_one_line_error(offline, "not available", "offline")
+
+
+def test_fetch_all_keep_going_reports_unavailable(tmp_path):
+    out = dlic("data", "fetch", "--all", "--keep-going", env={"DLIC_DATA_MIRROR": str(tmp_path), "DLIC_DATA_DIR": str(tmp_path / "c")})
+    assert out.returncode == 0, out.stderr
+    assert "kodak: 4 files from embedded:scikit-image  [EMBEDDED DEFAULT]" in out.stdout
+    assert "jpeg-aic4: UNAVAILABLE" in out.stdout
+    assert out.stderr.splitlines()[0].startswith("dlic: warning: dataset 'kodak' is not reachable")
+    strict = dlic("data", "fetch", "--all", env={"DLIC_DATA_MIRROR": str(tmp_path), "DLIC_DATA_DIR": str(tmp_path / "c")})
+    assert_one_line_error(strict, "not available")
 
 
 def test_bad_profile_is_rejected():

@@ -3,7 +3,8 @@
 Every module in this package that defines ``register(subparsers)`` adds its sub-commands; each
 sub-command stores its handler as ``func`` (taking the parsed ``argparse.Namespace`` and returning
 an exit code). Handlers import heavy libraries (torch, ...) lazily so that ``dlic --help`` is fast.
-A :class:`~dlic_lib.errors.DlicError` (or a missing file) becomes one line on stderr and exit 2.
+A :class:`~dlic_lib.errors.DlicError` (or a missing file) becomes one line on stderr and exit 2;
+warnings (e.g. an embedded default standing in for a dataset) are printed as ``dlic: warning: …``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .. import __version__
@@ -34,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"dlic: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

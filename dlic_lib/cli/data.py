@@ -18,6 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fetch.add_argument("names", nargs="*", metavar="NAME")
     fetch.add_argument("--all", action="store_true", help="every redistributable dataset")
     fetch.add_argument("--no-embedded", action="store_true", help="fail instead of falling back to the embedded default")
+    fetch.add_argument("--keep-going", action="store_true",
+                       help="report an unavailable dataset and go on with the others (exit 0)")
     fetch.set_defaults(func=_fetch)
 
     verify = sub.add_parser("verify", help="check the sha256 of every local file against the manifest")
@@ -59,10 +61,17 @@ def _list(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from ..data import load_manifest, resolve_dataset
+    from ..errors import DatasetUnavailableError
 
     manifest = load_manifest()
     for name in _names(args, manifest):
-        ds = resolve_dataset(name, allow_embedded=not args.no_embedded, manifest=manifest)
+        try:
+            ds = resolve_dataset(name, allow_embedded=not args.no_embedded, manifest=manifest)
+        except DatasetUnavailableError as exc:
+            if not args.keep_going:
+                raise
+            print(f"{name}: UNAVAILABLE — {exc}")
+            continue
         flag = "  [EMBEDDED DEFAULT]" if ds.embedded else ""
         print(f"{name}: {len(ds.paths)} files from {ds.source}{flag}")
     return 0

@@ -8,7 +8,7 @@ checked against the manifest's sha256.
 
 from .images import as_rgb_uint8, read_image, sha256_array, sha256_file, write_png
 from .manifest import DatasetSpec, FileSpec, Manifest, load_manifest
-from .resolve import ResolvedDataset, resolve_dataset, verify_dataset
+from .resolve import ResolvedDataset, resolve_dataset, resolve_optional, verify_dataset
 
 __all__ = [
     "DatasetSpec",
@@ -19,6 +19,7 @@ __all__ = [
     "load_manifest",
     "read_image",
     "resolve_dataset",
+    "resolve_optional",
     "sha256_array",
     "sha256_file",
     "verify_dataset",

@@ -19,7 +19,7 @@ from .download import download_file
 from .images import sha256_file
 from .manifest import DatasetSpec, FileSpec, Manifest, load_manifest
 
-__all__ = ["ResolvedDataset", "resolve_dataset", "verify_dataset", "embedded_dir"]
+__all__ = ["ResolvedDataset", "resolve_dataset", "resolve_optional", "verify_dataset", "embedded_dir"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff", ".webp")
 _VERIFIED: dict[tuple[str, int, int], str] = {}
@@ -199,6 +199,21 @@ def resolve_dataset(
             )
             return resolved
     raise DatasetUnavailableError(f"dataset {name!r} is not available; tried: {'; '.join(tried)}")
+
+
+def resolve_optional(name: str, **kwargs) -> ResolvedDataset | None:
+    """Like :func:`resolve_dataset`, but ``None`` (with a warning) when no source can provide it.
+
+    For chapters that can still say something useful without one of their datasets; a checksum
+    mismatch is still an error.
+    """
+    import warnings
+
+    try:
+        return resolve_dataset(name, **kwargs)
+    except DatasetUnavailableError as exc:
+        warnings.warn(str(exc), stacklevel=2)
+        return None
 
 
 def verify_dataset(name: str, *, manifest: Manifest | None = None) -> list[tuple[str, str]]:
