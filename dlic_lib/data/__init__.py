@@ -7,6 +7,7 @@ checked against the manifest's sha256.
 """
 
 from .images import as_rgb_uint8, read_image, sha256_array, sha256_file, write_png
+from .prepare import fit_to_grid, prepare_images
 from .manifest import DatasetSpec, FileSpec, Manifest, load_manifest
 from .resolve import ResolvedDataset, resolve_dataset, resolve_optional, verify_dataset
 
@@ -16,7 +17,9 @@ __all__ = [
     "Manifest",
     "ResolvedDataset",
     "as_rgb_uint8",
+    "fit_to_grid",
     "load_manifest",
+    "prepare_images",
     "read_image",
     "resolve_dataset",
     "resolve_optional",

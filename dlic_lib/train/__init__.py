@@ -14,10 +14,10 @@ from typing import Any
 _EXPORTS = {
     "TrainConfig": "engine", "TrainResult": "engine", "rd_point": "engine", "run_dir_for": "engine", "train": "engine",
     "ZOO_LAMBDAS": "ladder", "lambda_for_quality": "ladder", "parse_lambdas": "ladder", "parse_qualities": "ladder",
-    "quality_for_lambda": "ladder", "train_ladder": "ladder",
+    "quality_for_lambda": "ladder", "train_ladder": "ladder", "finetune_ladder": "ladder",
     "RateDistortionLoss": "loss", "bits_per_pixel": "loss",
     "MODEL_NAMES": "models", "build_model": "models", "zoo_channels": "models",
-    "TRAIN_PRESETS": "presets",
+    "TRAIN_PRESETS": "presets", "FINETUNE_PRESETS": "presets",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -28,7 +28,7 @@ from ..config import checkpoint_dir
 from ..errors import DlicError
 from .ladder import lambda_for_quality, quality_for_lambda
 from .loss import MS_SSIM_MIN_SIDE, RateDistortionLoss, psnr_from_mse
-from .models import build_model, check_model_name, entropy_parameter_names, zoo_channels
+from .models import build_model, check_model_name, entropy_parameter_names, model_stride, zoo_channels
 from .presets import preset
 
 __all__ = ["TrainConfig", "TrainResult", "train", "run_dir_for", "STATE_FORMAT"]
@@ -37,7 +37,7 @@ STATE_FORMAT = "dlic-train-state/1"
 #: config fields that do not change what is trained (left out of the run id)
 _NOT_IN_RUN_ID = ("ckpt_every", "ckpt_seconds", "release_dtype")
 #: crop side used for MS-SSIM training when the profile's crop is too small for 5-scale MS-SSIM
-MS_SSIM_CROP = 176
+MS_SSIM_CROP = 192
 
 
 @dataclass
@@ -70,12 +70,15 @@ class TrainConfig:
     seed: int = 0
     data: Any = "wikimedia-photos"  # dataset name, folder, or list of image files
     profile: str = "custom"
+    init_from: str | None = None  # release checkpoint whose weights start the run (fine-tuning), same model/N/M
 
     @classmethod
     def from_profile(cls, profile: str, **overrides: Any) -> "TrainConfig":
         """The preset sizes of ``profile`` with ``overrides`` (``None`` values are ignored).
 
-        For ``metric="ms-ssim"`` a profile crop below 161 pixels becomes :data:`MS_SSIM_CROP`.
+        For ``metric="ms-ssim"`` a profile crop below 161 pixels becomes :data:`MS_SSIM_CROP`. A profile
+        crop that is not a multiple of the model's stride (64 for the hyperprior models) is rounded up
+        to one, and the profile batch scaled down so that a step sees about as many pixels.
         """
         values = preset(profile)
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -83,6 +86,12 @@ class TrainConfig:
             values["crop"] = MS_SSIM_CROP  # 5-scale MS-SSIM needs larger crops than the profile's
         if given.get("metric") == "ms-ssim" and "val_crop" not in given and values["val_crop"] < MS_SSIM_MIN_SIDE:
             values["val_crop"] = 192
+        stride = model_stride(given.get("model", cls.model))
+        if "crop" not in given and values["crop"] % stride:
+            crop = -(-values["crop"] // stride) * stride
+            if "batch" not in given:
+                values["batch"] = max(1, round(values["batch"] * values["crop"] ** 2 / crop ** 2))
+            values["crop"] = crop
         values.update(given)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(values) - names
@@ -107,8 +116,9 @@ class TrainConfig:
             value = getattr(cfg, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise DlicError(f"{name} must be a positive number, got {value!r}")
-        if cfg.crop % 16:
-            raise DlicError(f"crop size must be a multiple of 16 (the models down-sample by 16), got {cfg.crop}")
+        stride = model_stride(cfg.model)
+        if cfg.crop % stride:
+            raise DlicError(f"crop size must be a multiple of {stride} ({cfg.model} down-samples by {stride}), got {cfg.crop}")
         if cfg.val_crop < 64:
             raise DlicError(f"val_crop must be at least 64 pixels, got {cfg.val_crop}")
         if cfg.metric == "ms-ssim" and cfg.crop < MS_SSIM_MIN_SIDE:
@@ -121,6 +131,10 @@ class TrainConfig:
             cfg.data = [str(p) for p in cfg.data]
         elif isinstance(cfg.data, Path):
             cfg.data = str(cfg.data)
+        if cfg.init_from is not None:
+            cfg.init_from = str(cfg.init_from)
+            if not Path(cfg.init_from).is_file():
+                raise DlicError(f"init_from checkpoint not found: {cfg.init_from}")
         return cfg
 
     def as_dict(self) -> dict:
@@ -132,6 +146,12 @@ class TrainConfig:
     def run_id(self) -> str:
         """``<model>-<metric>-q<quality>-<profile>-<hash of the settings>`` (call on a resolved config)."""
         ident = {k: v for k, v in self.as_dict().items() if k not in _NOT_IN_RUN_ID}
+        if self.init_from is None:
+            del ident["init_from"]  # run ids of runs trained from scratch do not depend on this field
+        else:  # the starting weights, not where their file lies
+            from ..data import sha256_file
+
+            ident["init_from"] = sha256_file(self.init_from)
         digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
         return f"{self.model}-{self.metric}-q{self.quality}-{self.profile}-{digest}"
 
@@ -283,6 +303,23 @@ def rd_point(net, crops: Sequence[np.ndarray], device: str = "cpu") -> dict:
     return out
 
 
+def _load_initial_weights(net, cfg: TrainConfig) -> None:
+    """Start from the weights of the release checkpoint ``cfg.init_from`` (same model, N and M)."""
+    import torch
+
+    from ..checkpoints import load_release
+
+    blob = load_release(cfg.init_from)
+    if (blob.get("model"), int(blob.get("N", -1)), int(blob.get("M", -1))) != (cfg.model, cfg.N, cfg.M):
+        raise DlicError(f"init_from {cfg.init_from} holds {blob.get('model')} N={blob.get('N')} M={blob.get('M')}, "
+                        f"not {cfg.model} N={cfg.N} M={cfg.M}")
+    state = {k: (v.float() if torch.is_floating_point(v) else v) for k, v in blob["state_dict"].items()}
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, KeyError) as exc:
+        raise DlicError(f"init_from {cfg.init_from} does not fit {cfg.model}: {str(exc).splitlines()[0]}") from None
+
+
 def _release_state_dict(net, dtype: str) -> dict:
     import torch
 
@@ -370,7 +407,10 @@ def train(
 
     # model and optimisers (as CompressAI: quantiles go to the auxiliary optimiser)
     torch.manual_seed(cfg.seed)
-    net = build_model(cfg.model, cfg.N, cfg.M).to(dev)
+    net = build_model(cfg.model, cfg.N, cfg.M)
+    if state is None and cfg.init_from is not None:
+        _load_initial_weights(net, cfg)
+    net = net.to(dev)
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
     if amp:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..errors import DlicError
 
-__all__ = ["ZOO_LAMBDAS", "METRICS", "train_ladder", "lambda_for_quality", "quality_for_lambda", "parse_lambdas", "parse_qualities"]
+__all__ = ["ZOO_LAMBDAS", "METRICS", "train_ladder", "finetune_ladder", "lambda_for_quality", "quality_for_lambda", "parse_lambdas", "parse_qualities"]
 
 METRICS = ("mse", "ms-ssim")
 
@@ -107,5 +107,42 @@ def train_ladder(
     results = []
     for lmbda in parse_lambdas(list(lambdas)):
         config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **(overrides or {}))
+        results.append(train(config, **train_kwargs))
+    return results
+
+
+def finetune_ladder(
+    model: str,
+    qualities: Iterable[int],
+    *,
+    metric: str = "ms-ssim",
+    from_metric: str = "mse",
+    profile: str = "quick",
+    **train_kwargs,
+) -> list:
+    """Train ``metric`` models per quality, starting from the ``from_metric`` release of that rung.
+
+    Uses :data:`~dlic_lib.train.presets.FINETUNE_PRESETS` for ``profile`` (``full`` has none: there
+    every objective is trained from scratch with :func:`train_ladder`). The ``from_metric`` rungs
+    must exist (e.g. from :func:`train_ladder` with the same profile). Each run records the sha256
+    of its starting weights in its configuration.
+    """
+    from ..checkpoints import find_checkpoint, missing_checkpoint_message
+    from .engine import TrainConfig, train
+    from .presets import FINETUNE_PRESETS, preset
+
+    preset(profile)  # validates the name
+    overrides = FINETUNE_PRESETS.get(profile)
+    if overrides is None:
+        raise DlicError(f"profile {profile!r} trains every objective from scratch; use train_ladder(metric={metric!r})")
+    _check_metric(metric)
+    _check_metric(from_metric)
+    results = []
+    for q in parse_qualities(list(qualities)):
+        start = find_checkpoint(model, from_metric, q, profile=profile)
+        if start is None:
+            raise DlicError("fine-tuning needs its starting model: " + missing_checkpoint_message(model, from_metric, q))
+        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lambda_for_quality(q, metric),
+                                          init_from=str(start.path), N=start.N, M=start.M, **overrides)
         results.append(train(config, **train_kwargs))
     return results

@@ -22,6 +22,11 @@ _CLASSES = {
 MODEL_NAMES: tuple[str, ...] = tuple(_CLASSES)
 
 
+def model_stride(model: str) -> int:
+    """Down-sampling factor of the deepest latent: crops must be multiples of it (16 or 64)."""
+    return 16 if check_model_name(model) == "bmshj2018-factorized" else 64
+
+
 def check_model_name(model: str) -> str:
     if model not in _CLASSES:
         raise DlicError(f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}")

@@ -1,0 +1,311 @@
+"""Codec evaluation grids: test images × codec settings × rate points → one tidy, resumable table.
+
+A :class:`CodecSetting` names one curve of an RD figure: a registered codec with its options
+(e.g. HEVC in 4:4:4) and its rate points: target bpp values for conventional codecs (reached per
+image with :func:`~dlic_lib.codecs.encode_to_bpp`) or quality levels for learned ones.
+:func:`run_grid` codes every image at every point, measures the decoded images with
+:func:`~dlic_lib.metrics.compute` and returns one row per (dataset, image, setting, point).
+
+Rows are appended to a Parquet file after every finished (setting, image) cell — or (setting,
+quality) for learned codecs, which are coded in batches — and a rerun skips rows already there,
+so a killed run loses at most one cell (and the codec cache keeps even its bitstreams).
+
+Table columns: ``dataset, image, setting, family, codec, kind, chroma, point`` (the target bpp or
+the quality level), ``target_bpp, quality, bpp, bytes, width, height, reachable, within_tolerance,
+encodes, encode_s, decode_s, weights, library, version`` and one column per metric.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DlicError
+
+__all__ = [
+    "CodecSetting",
+    "LEARNED_SHORT_NAMES",
+    "conventional_setting",
+    "learned_setting",
+    "GridResult",
+    "run_grid",
+    "GRID_KEY",
+]
+
+#: columns that identify one row of a grid table
+GRID_KEY = ("dataset", "image", "setting", "point")
+
+#: seed 000's short names of the learned codecs (Section 3.2): architecture prefix → CompressAI model
+LEARNED_SHORT_NAMES: dict[str, str] = {
+    "BF": "bmshj2018-factorized",  # Ballé et al. 2018, factorized prior
+    "BH": "bmshj2018-hyperprior",  # Ballé et al. 2018, scale hyperprior
+    "MM": "mbt2018-mean",  # Minnen et al. 2018, mean-scale hyperprior
+    "MJ": "mbt2018",  # Minnen et al. 2018, joint autoregressive + hyperprior
+    "CA": "cheng2020-anchor",  # Cheng et al. 2020, anchor
+}
+_OBJECTIVE_SUFFIX = {"E": "mse", "M": "ms-ssim"}
+_FAMILY = {"jpeg": "JPEG", "jpeg2000": "JPEG 2000", "webp": "WebP", "hevc": "HEVC", "vvc": "VVC", "av1": "AV1",
+           "jpegxl": "JPEG XL"}
+
+
+@dataclass(frozen=True)
+class CodecSetting:
+    """One RD curve: ``codec`` built with ``options``, coded at ``targets`` (bpp) or ``qualities``."""
+
+    label: str
+    codec: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    targets: tuple[float, ...] = ()
+    qualities: tuple[int, ...] = ()
+    family: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.targets) == bool(self.qualities):
+            raise DlicError(f"setting {self.label!r}: give either target bpp values or quality levels")
+
+    @property
+    def points(self) -> tuple[float, ...] | tuple[int, ...]:
+        return self.targets or self.qualities
+
+    def build(self):
+        """The configured codec object."""
+        from .codecs import get_codec
+
+        return get_codec(self.codec, **dict(self.options))
+
+
+def conventional_setting(codec: str, targets: Iterable[float], chroma: str | None = None, **options: Any) -> CodecSetting:
+    """A rate-targeted conventional codec, labelled like ``"HEVC 4:2:0"`` (``chroma`` ``"420"``/``"444"``).
+
+    ``chroma=None`` keeps the codec's only format (JPEG 2000 through Pillow and JPEG XL are 4:4:4,
+    WebP is 4:2:0) and leaves it out of the label. HEVC is searched over fractional CRFs, as
+    :func:`~dlic_lib.codecs.encode_to_bpp` does for a codec named by string.
+    """
+    from .codecs.rate import TARGETING_OPTIONS
+
+    opts = {**TARGETING_OPTIONS.get(codec, {}), **options}
+    family = _FAMILY.get(codec, codec)
+    label = family
+    if chroma is not None:
+        if chroma not in ("420", "444"):
+            raise DlicError(f"chroma must be '420' or '444', got {chroma!r}")
+        opts["chroma"] = chroma
+        label = f"{family} {chroma[0]}:{chroma[1]}:{chroma[2]}"
+    targets = tuple(float(t) for t in targets)
+    if not targets or any(not np.isfinite(t) or t <= 0 for t in targets):
+        raise DlicError(f"{label}: target bpp values must be positive numbers, got {targets!r}")
+    return CodecSetting(label=label, codec=codec, options=opts, targets=targets, family=family)
+
+
+def learned_setting(short_name: str, qualities: Iterable[int], **options: Any) -> CodecSetting:
+    """A learned codec named as in seed 000 (``"MM-M"``: mean-scale hyperprior, MS-SSIM-optimised)."""
+    try:
+        arch, objective = short_name.split("-")
+        model, metric = LEARNED_SHORT_NAMES[arch], _OBJECTIVE_SUFFIX[objective]
+    except (ValueError, KeyError):
+        raise DlicError(f"unknown learned codec {short_name!r}; expected <{'|'.join(LEARNED_SHORT_NAMES)}>-<E|M>, "
+                        "e.g. BH-E or MM-M") from None
+    qualities = tuple(int(q) for q in qualities)
+    return CodecSetting(label=short_name, codec=model, options={"metric": metric, **options}, qualities=qualities,
+                        family=short_name)
+
+
+@dataclass
+class GridResult:
+    """The table of a grid run and the settings that could not run (label → reason)."""
+
+    table: Any  # pandas.DataFrame
+    skipped: dict[str, str]
+    path: Path | None = None
+
+
+def _read_table(path: Path | None):
+    import pandas as pd
+
+    if path is None or not path.is_file():
+        return pd.DataFrame()
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:
+        raise DlicError(f"results table {path} is unreadable ({type(exc).__name__}); delete it to start over") from None
+
+
+def _write_table(table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    table.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def _row(dataset: str, image: str, setting: CodecSetting, point, coded, rate=None) -> dict[str, Any]:
+    return {
+        "dataset": dataset,
+        "image": image,
+        "setting": setting.label,
+        "family": setting.family,
+        "codec": setting.codec,
+        "kind": "learned" if setting.qualities else "conventional",
+        "chroma": coded.chroma,
+        "point": float(point),
+        "target_bpp": float(rate.target_bpp) if rate is not None else np.nan,
+        "quality": float(coded.quality),
+        "bpp": coded.bpp,
+        "bytes": coded.n_bytes,
+        "width": coded.width,
+        "height": coded.height,
+        "reachable": bool(rate.reachable) if rate is not None else True,
+        "within_tolerance": bool(rate.within_tolerance) if rate is not None else True,
+        "encodes": int(rate.encodes) if rate is not None else 1,
+        "encode_s": coded.encode_s,
+        "decode_s": coded.decode_s,
+        "weights": coded.weights or "",
+        "library": coded.library,
+        "version": coded.version,
+        "params": json.dumps(coded.params, sort_keys=True, default=str),
+    }
+
+
+def _measure(reference: np.ndarray, decoded: list[np.ndarray], metrics: Sequence[str], device: str | None) -> list[dict]:
+    from .metrics import compute
+
+    table = compute([reference] * len(decoded), decoded, metrics=list(metrics), device=device, progress=False)
+    return table[list(metrics)].to_dict("records")
+
+
+def run_grid(
+    images: Mapping[str, Mapping[str, str | Path]],
+    settings: Sequence[CodecSetting],
+    metrics: Sequence[str],
+    *,
+    out: str | Path | None = None,
+    tolerance: float = 0.02,
+    device: str | None = None,
+    progress: bool = True,
+) -> GridResult:
+    """Code ``images`` (``{dataset: {image name: path}}``) with every setting and measure ``metrics``.
+
+    With ``out`` (a ``.parquet`` path), finished rows are kept there and skipped on a rerun;
+    ``<out>.json`` records the grid's parameters. A setting whose codec is unavailable (e.g. a
+    learned codec without weights offline) is skipped and reported in ``GridResult.skipped``;
+    any other failure stops the run with the image and setting named.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .codecs import encode_to_bpp
+    from .codecs.base import CodecUnavailableError
+    from .data import read_image
+
+    metrics = list(metrics)
+    if not metrics:
+        raise DlicError("run_grid: name at least one metric")
+    labels = [s.label for s in settings]
+    if len(set(labels)) != len(labels):
+        raise DlicError("run_grid: two codec settings have the same label")
+    path = Path(out) if out is not None else None
+    table = _read_table(path)
+    if not table.empty and (missing := [m for m in metrics if m not in table.columns]):
+        raise DlicError(f"results table {path} lacks metric column(s) {', '.join(missing)}; "
+                        "delete it or write to another file")
+    done = set(map(tuple, table[list(GRID_KEY)].itertuples(index=False))) if not table.empty else set()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spec = {"metrics": metrics, "tolerance": tolerance,
+                "settings": [dict(label=s.label, codec=s.codec, options=dict(s.options), targets=list(s.targets),
+                                  qualities=list(s.qualities)) for s in settings],
+                "images": {d: {k: Path(v).name for k, v in ims.items()} for d, ims in images.items()}}
+        Path(str(path) + ".json").write_text(json.dumps(spec, indent=1, default=str), encoding="utf-8")
+
+    skipped: dict[str, str] = {}
+    new_rows: list[dict] = []
+    cache: dict[str, np.ndarray] = {}
+
+    def load(p) -> np.ndarray:
+        key = str(p)
+        if key not in cache:
+            cache.clear()  # keep one dataset's worth at most: images are loaded in order
+            cache[key] = read_image(p)
+        return cache[key]
+
+    def flush() -> None:
+        nonlocal table
+        if new_rows:
+            table = pd.concat([table, pd.DataFrame(new_rows)], ignore_index=True) if not table.empty else pd.DataFrame(new_rows)
+            new_rows.clear()
+            if path is not None:
+                _write_table(table, path)
+
+    cells = [(s, d, name, p) for s in settings for d, ims in images.items() for name, p in ims.items()]
+    bar = tqdm(total=len(cells), desc="codec grid", unit="cell", disable=not progress)
+    for setting in settings:
+        try:
+            codec = setting.build()
+            codec.require_available()
+        except CodecUnavailableError as exc:
+            skipped[setting.label] = str(exc)
+            bar.update(sum(len(ims) for ims in images.values()))
+            continue
+        for dataset, ims in images.items():
+            todo = {name: p for name, p in ims.items()
+                    if any((dataset, name, setting.label, float(pt)) not in done for pt in setting.points)}
+            bar.update(len(ims) - len(todo))
+            if not todo:
+                continue
+            try:
+                if setting.qualities:
+                    for q, reason in _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows,
+                                                    flush, load, bar).items():
+                        skipped[f"{setting.label} q{q}"] = reason
+                else:
+                    for name, p in todo.items():
+                        bar.set_postfix_str(f"{setting.label} · {name}")
+                        ref = load(p)
+                        rates = [encode_to_bpp(ref, codec, t, tolerance) for t in setting.targets
+                                 if (dataset, name, setting.label, float(t)) not in done]
+                        values = _measure(ref, [r.coded.decoded for r in rates], metrics, device)
+                        for r, v in zip(rates, values):
+                            new_rows.append({**_row(dataset, name, setting, r.target_bpp, r.coded, r), **v})
+                        flush()
+                        bar.update(1)
+            except CodecUnavailableError as exc:
+                skipped[setting.label] = str(exc)
+            except DlicError as exc:
+                raise DlicError(f"{setting.label} on {dataset}: {exc}") from None
+    bar.close()
+    flush()
+    for label, reason in skipped.items():
+        warnings.warn(f"{label} skipped: {reason}", stacklevel=2)
+    return GridResult(table=table, skipped=skipped, path=path)
+
+
+def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows, flush, load, bar) -> dict[int, str]:
+    """Code ``todo`` images at each quality (batched by :meth:`LearnedCodec.encode_many`), one flush per quality.
+
+    Returns the qualities without weights (quality → reason); the others are coded.
+    """
+    from .codecs.base import CodecUnavailableError
+
+    names, missing = list(todo), {}
+    for q in setting.qualities:
+        pending = [n for n in names if (dataset, n, setting.label, float(q)) not in done]
+        if not pending:
+            continue
+        bar.set_postfix_str(f"{setting.label} q{q}")
+        refs = [load(todo[n]) for n in pending]
+        try:
+            coded = codec.encode_many(refs, q)
+        except CodecUnavailableError as exc:
+            missing[q] = str(exc)
+            continue
+        for n, ref, c in zip(pending, refs, coded):
+            values = _measure(ref, [c.decoded], metrics, device)[0]
+            new_rows.append({**_row(dataset, n, setting, q, c), **values})
+        flush()
+    bar.update(len(names))
+    return missing
