@@ -37,7 +37,8 @@ class QualitySpec:
 
     ``increasing``: a larger value gives more bytes (JPEG quality) or fewer (HEVC QP).
     ``integer``: only whole values are meaningful. ``values``: an explicit list of allowed values
-    (learned codecs' quality levels), overriding ``low``/``high`` for searching.
+    (learned codecs' quality levels), overriding ``low``/``high`` for searching. ``step``: only
+    ``low + k·step`` are meaningful (e.g. SVT-AV1's quarter-step CRF).
     """
 
     name: str
@@ -48,6 +49,18 @@ class QualitySpec:
     increasing: bool = True
     values: tuple[float, ...] | None = None
     meaning: str = ""
+    step: float | None = None
+
+    def grid(self) -> list[float] | None:
+        """All allowed values in increasing order, or ``None`` for a continuous parameter."""
+        if self.values is not None:
+            return sorted(self.values)
+        if self.integer:
+            return [float(v) for v in range(int(self.low), int(self.high) + 1)]
+        if self.step:
+            n = int(round((self.high - self.low) / self.step))
+            return [float(f"{self.low + k * self.step:.10g}") for k in range(n + 1)]
+        return None
 
     def check(self, value: Any, codec: str) -> float | int:
         """Validate ``value`` and return it as int (integer specs) or float."""
@@ -66,6 +79,11 @@ class QualitySpec:
             if v != int(v):
                 raise DlicError(f"{codec}: {self.name} must be a whole number, got {value!r}")
             return int(v)
+        if self.step:
+            k = (v - self.low) / self.step
+            if abs(k - round(k)) > 1e-9:
+                raise DlicError(f"{codec}: {self.name} must be a multiple of {self.step:g}, got {value!r}")
+            return float(f"{self.low + round(k) * self.step:.10g}")
         return v
 
 
@@ -177,6 +195,7 @@ class Codec(ABC):
             "quality_name": q.name,
             "quality_range": list(q.values) if q.values is not None else [q.low, q.high],
             "quality_default": q.default,
+            "quality_step": 1 if q.integer else q.step,
             "quality_increases_rate": q.increasing,
             "bitstream": self.bitstream,
             "options": dict(self.options),

@@ -1,4 +1,4 @@
-"""HEVC (x265), VVC (vvenc), AV1 (libaom) and JPEG XL (libjxl) through the static FFmpeg.
+"""HEVC (x265), VVC (vvenc), AV1 (libaom, SVT-AV1) and JPEG XL (libjxl) through the static FFmpeg.
 
 Colour is handled here, not by FFmpeg: RGB is converted to Y'CbCr with :mod:`dlic_lib.color`
 (BT.601, full range, as JPEG/BPG), chroma is averaged 2×2 for 4:2:0, and the planes are piped to
@@ -13,8 +13,8 @@ Stored bytes of the video codecs = a 5-byte header + the raw elementary stream:
   header, it is counted in the bpp.
 * HEVC: Annex-B byte stream (``-f hevc``), one intra frame, no SEI/AUD (``info=0``).
 * VVC: Annex-B byte stream (``-f vvc``), one intra frame, 10-bit 4:2:0 (vvenc's only input format).
-* AV1: low-overhead OBU stream (``-f obu``: temporal delimiter, sequence header, frame), no IVF
-  or AVIF container.
+* AV1 (libaom or SVT-AV1): low-overhead OBU stream (``-f obu``: temporal delimiter, sequence
+  header, frame), no IVF or AVIF container.
 
 JPEG XL stores the file FFmpeg's libjxl encoder writes (codestream with its own size and colour
 signalling; libjxl converts RGB to XYB internally), without an extra header.
@@ -197,7 +197,17 @@ class HevcCodec(_YuvVideoCodec):
 
 
 class VvcCodec(_YuvVideoCodec):
-    """VVC intra (vvenc), one intra frame, 10-bit 4:2:0, constant QP 0–63."""
+    """VVC intra (vvenc), one intra frame, 10-bit 4:2:0.
+
+    ``mode``: ``"qp"`` (constant QP 0–63, whole numbers) or ``"lambda"`` (QP 0–63, fractional
+    allowed). Whole QPs are 10–20 % apart in rate, and vvenc's own rate control (``-b:v``, one or
+    two passes) settles on a whole QP for a single intra frame, so it is no finer. In ``"lambda"``
+    mode the whole part is vvenc's QP and the fractional part ``f`` scales the rate-distortion
+    lambda of the intra picture by ``2**f`` (vvenc's ``LambdaModifierI``): the encoder's mode
+    decisions and RDOQ trade rate for distortion continuously at that QP. ``2**f`` was chosen so
+    that QP ``n`` at ``f → 1`` codes at least as few bits as QP ``n + 1`` on Kodak (the ranges
+    overlap, so no rate between two whole QPs is skipped; rate is monotone within each whole QP).
+    """
 
     name = "vvc"
     library = "vvenc (FFmpeg)"
@@ -210,18 +220,48 @@ class VvcCodec(_YuvVideoCodec):
     bitstream = "5-byte dlic header + VVC Annex-B elementary stream"
     quality_spec = QualitySpec("qp", 0, 63, 32, integer=True, increasing=False, meaning="vvenc constant QP")
 
-    def __init__(self, chroma: str = "420", preset: str = "fast", qpa: bool = False) -> None:
+    _SPECS = {
+        "qp": quality_spec,
+        "lambda": QualitySpec(
+            "qp", 0, 63, 32, increasing=False,
+            meaning="vvenc QP; fractional part f scales the intra RD lambda by 2**f (LambdaModifierI)",
+        ),
+    }
+
+    def __init__(self, chroma: str = "420", preset: str = "fast", qpa: bool = False, mode: str = "qp") -> None:
         if preset not in ("faster", "fast", "medium", "slow", "slower"):
             raise DlicError(f"vvc: preset must be faster|fast|medium|slow|slower, got {preset!r}")
-        super().__init__(chroma=self._check_chroma(chroma), preset=preset, qpa=bool(qpa))
+        if mode not in self._SPECS:
+            raise DlicError(f"vvc: mode must be one of {list(self._SPECS)}, got {mode!r}")
+        # the default mode adds no option, so results cached before modes existed stay valid
+        extra = {} if mode == "qp" else {"mode": mode}
+        super().__init__(chroma=self._check_chroma(chroma), preset=preset, qpa=bool(qpa), **extra)
+        self.quality_spec = self._SPECS[mode]
+
+    @property
+    def mode(self) -> str:
+        return self.options.get("mode", "qp")
 
     def _encoder_args(self, quality) -> list[str]:
-        return ["-c:v", "libvvenc", "-preset", self.options["preset"], "-qp", str(quality),
+        whole = int(quality)
+        args = ["-c:v", "libvvenc", "-preset", self.options["preset"], "-qp", str(whole),
                 "-qpa", "1" if self.options["qpa"] else "0"]
+        if self.mode == "lambda" and quality > whole:
+            args += ["-vvenc-params", f"LambdaModifierI={2.0 ** (quality - whole):.6f}"]
+        return args
 
 
 class Av1Codec(_YuvVideoCodec):
-    """AV1 intra (libaom, all-intra usage, still-picture), 8-bit 4:2:0 or 4:4:4, CRF 0–63."""
+    """AV1 intra, 8-bit: libaom (all-intra usage, still picture) or SVT-AV1 (its AVIF still-image mode).
+
+    ``encoder="libaom"`` (default): 4:2:0 or 4:4:4, whole CRF 0–63 (libaom's cq-level; ~10 %
+    apart in rate). ``encoder="svt-av1"``: 4:2:0 only, CRF 1–63 in quarter steps (SVT-AV1 maps
+    the fraction to the quantiser index, 0–255, so neighbouring values are ~2 % apart in rate),
+    ``preset`` 0–13. libaom's own rate control (``-b:v``) is no alternative for still pictures:
+    its all-intra usage accepts only constant quality, and the single key frame of its "good"
+    usage has a floor (0.065 bpp on kodim03 whatever the requested rate), so finer targeting uses
+    SVT-AV1. Both write the same kind of stream: a low-overhead OBU stream with one key frame.
+    """
 
     name = "av1"
     library = "libaom (FFmpeg)"
@@ -230,11 +270,28 @@ class Av1Codec(_YuvVideoCodec):
     demuxer = "obu"
     bitstream = "5-byte dlic header + AV1 low-overhead OBU stream"
     quality_spec = QualitySpec("crf", 0, 63, 32, integer=True, increasing=False, meaning="libaom cq-level")
+    _SVT_SPEC = QualitySpec(
+        "crf", 1, 63, 35, increasing=False, step=0.25,
+        meaning="SVT-AV1 constant rate factor in quarter steps (fraction → quantiser index)",
+    )
 
-    def __init__(self, chroma: str = "420", cpu_used: int = 6) -> None:
-        if int(cpu_used) not in range(10):
-            raise DlicError(f"av1: cpu_used must be 0..9, got {cpu_used!r}")
-        super().__init__(chroma=self._check_chroma(chroma), cpu_used=int(cpu_used))
+    def __init__(self, chroma: str = "420", cpu_used: int = 6, encoder: str = "libaom", preset: int = 6) -> None:
+        if encoder not in ("libaom", "svt-av1"):
+            raise DlicError(f"av1: encoder must be 'libaom' or 'svt-av1', got {encoder!r}")
+        if encoder == "libaom":
+            if int(cpu_used) not in range(10):
+                raise DlicError(f"av1: cpu_used must be 0..9, got {cpu_used!r}")
+            # libaom options keep their original form, so cached results stay valid
+            super().__init__(chroma=self._check_chroma(chroma), cpu_used=int(cpu_used))
+            return
+        if chroma != "420":
+            raise DlicError(f"av1: encoder 'svt-av1' codes 4:2:0 only, got chroma {chroma!r}")
+        if int(preset) not in range(14):
+            raise DlicError(f"av1: preset must be 0..13, got {preset!r}")
+        super().__init__(chroma="420", encoder=encoder, preset=int(preset))
+        self.encoder = "libsvtav1"
+        self.library = "SVT-AV1 (FFmpeg)"
+        self.quality_spec = self._SVT_SPEC
 
     def available(self) -> tuple[bool, str]:
         ok, reason = super().available()
@@ -243,6 +300,10 @@ class Av1Codec(_YuvVideoCodec):
         return ok, reason
 
     def _encoder_args(self, quality) -> list[str]:
+        if self.encoder == "libsvtav1":
+            # avif=1: SVT-AV1's still-image mode (all-intra, one key frame)
+            return ["-c:v", "libsvtav1", "-preset", str(self.options["preset"]),
+                    "-svtav1-params", f"crf={quality:g}:avif=1"]
         return ["-c:v", "libaom-av1", "-usage", "allintra", "-still-picture", "1",
                 "-cpu-used", str(self.options["cpu_used"]), "-crf", str(quality), "-b:v", "0"]
 

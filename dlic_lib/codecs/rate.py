@@ -8,8 +8,9 @@ is two neighbouring values. Every encode goes through the codec's cache, so a re
 
 ``not_above=True`` picks the best result whose bpp does not exceed the target (the seed-000
 protocol "at most the target rate"); otherwise the closest in relative terms. When the target
-lies outside what the codec can reach (e.g. JPEG at 0.06 bpp on a detailed image), the result is
-the nearest reachable point, with ``reachable=False``.
+lies outside what the codec can reach (e.g. JPEG at 0.06 bpp on Kodak), the result is the nearest
+reachable point, with ``reachable=False``; :data:`RATE_FLOORS` says why for each such codec and
+:data:`KODAK_UNREACHABLE` lists the (codec, target) pairs this happens for on Kodak.
 """
 
 from __future__ import annotations
@@ -23,14 +24,50 @@ import numpy as np
 from ..errors import DlicError
 from .base import Codec, CodedImage
 
-__all__ = ["RateResult", "encode_to_bpp", "TARGETING_OPTIONS", "SEED000_TARGETS"]
+__all__ = ["RateResult", "encode_to_bpp", "TARGETING_OPTIONS", "SEED000_TARGETS", "RATE_FLOORS", "KODAK_UNREACHABLE"]
 
 #: the four seed-000 target rates (bpp)
 SEED000_TARGETS = (0.06, 0.125, 0.25, 0.5)
 
 #: codec options with a fine enough rate parameter for 2 % targeting, used when a codec is named
-#: by string in :func:`encode_to_bpp` (HEVC's whole QPs are ~10 % apart; fractional CRFs are not)
-TARGETING_OPTIONS: dict[str, dict[str, Any]] = {"hevc": {"mode": "crf"}}
+#: by string in :func:`encode_to_bpp`: whole QPs / cq-levels are 10–20 % apart in rate, so HEVC
+#: uses fractional CRFs, VVC fractional QPs (lambda scaling) and AV1 SVT-AV1's quarter-step CRF
+TARGETING_OPTIONS: dict[str, dict[str, Any]] = {
+    "hevc": {"mode": "crf"},
+    "vvc": {"mode": "lambda"},
+    "av1": {"encoder": "svt-av1"},
+}
+
+
+#: why a codec's rate cannot go below its lowest parameter (default options), for reports
+RATE_FLOORS: dict[str, str] = {
+    "jpeg": (
+        "quality 1 already sets every quantiser to 255, the largest an 8-bit table holds; coarser "
+        "16-bit tables (libjpeg writes them, as SOF1) are not allowed with 8-bit samples "
+        "(ITU-T T.81 B.2.4.1: Pq shall be 0), so a conforming baseline/extended JPEG cannot go lower"
+    ),
+    "webp": (
+        "quality 0 is VP8's coarsest quantiser (index 127); Pillow exposes no other rate setting, and "
+        "libwebp's presets (sns 0, 'icon'/'text', via FFmpeg) change the floor by only ±5 % on Kodak"
+    ),
+    "jpegxl": (
+        "Butteraugli distance 15 is the most FFmpeg's libjxl encoder accepts (its -distance range; "
+        "-q:v 0 maps to 15 too); libjxl itself allows 25, which this FFmpeg cannot pass on"
+    ),
+}
+
+#: (codec, target bpp) → the Kodak images whose lowest rate (default options) is more than 2 %
+#: above the target; ``"all"`` for all 24. Measured with Pillow 13 (libjpeg-turbo, libwebp 1.6) and the
+#: libjxl of FFmpeg n9.0.2 (effort 7) and checked by the test suite.
+KODAK_UNREACHABLE: dict[tuple[str, float], tuple[str, ...] | str] = {
+    ("jpeg", 0.06): "all",
+    ("jpeg", 0.125): ("kodim08",),
+    ("webp", 0.06): tuple(f"kodim{i:02d}" for i in range(1, 25) if i not in (2, 12)),
+    ("webp", 0.125): ("kodim05", "kodim08", "kodim13", "kodim24"),
+    ("jpegxl", 0.06): "all",
+    ("jpegxl", 0.125): "all",
+    ("jpegxl", 0.25): ("kodim01", "kodim05", "kodim08", "kodim13", "kodim14", "kodim18", "kodim24"),
+}
 
 
 @dataclass
@@ -119,6 +156,8 @@ class _Search:
         elif spec.integer:
             lo, hi = int(spec.low), int(spec.high)
             self.grid = list(range(lo, hi + 1)) if spec.increasing else list(range(hi, lo - 1, -1))
+        elif spec.step:
+            self.grid = sorted(spec.grid(), reverse=not spec.increasing)
         else:
             self.grid = None
         self.spec = spec
