@@ -213,7 +213,9 @@ def run_grid(
     if not table.empty and (missing := [m for m in metrics if m not in table.columns]):
         raise DlicError(f"results table {path} lacks metric column(s) {', '.join(missing)}; "
                         "delete it or write to another file")
-    done = set(map(tuple, table[list(GRID_KEY)].itertuples(index=False))) if not table.empty else set()
+    # finished rows → the weights they were coded with (a learned row coded with other weights is redone)
+    done = ({tuple(k): w for k, w in zip(table[list(GRID_KEY)].itertuples(index=False), table["weights"])}
+            if not table.empty else {})
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         spec = {"metrics": metrics, "tolerance": tolerance,
@@ -241,6 +243,13 @@ def run_grid(
             if path is not None:
                 _write_table(table, path)
 
+    def drop(keys: set) -> None:
+        nonlocal table
+        index = table[list(GRID_KEY)].apply(tuple, axis=1)
+        table = table[~index.isin(keys)].reset_index(drop=True)
+        for k in keys:
+            done.pop(k, None)
+
     cells = [(s, d, name, p) for s in settings for d, ims in images.items() for name, p in ims.items()]
     bar = tqdm(total=len(cells), desc="codec grid", unit="cell", disable=not progress)
     for setting in settings:
@@ -254,15 +263,13 @@ def run_grid(
         for dataset, ims in images.items():
             todo = {name: p for name, p in ims.items()
                     if any((dataset, name, setting.label, float(pt)) not in done for pt in setting.points)}
-            bar.update(len(ims) - len(todo))
-            if not todo:
-                continue
             try:
-                if setting.qualities:
-                    for q, reason in _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows,
-                                                    flush, load, bar).items():
+                if setting.qualities:  # always checked: rows coded with other weights are redone
+                    for q, reason in _learned_cells(codec, setting, dataset, ims, metrics, device, done, new_rows,
+                                                    flush, load, bar, drop).items():
                         skipped[f"{setting.label} q{q}"] = reason
                 else:
+                    bar.update(len(ims) - len(todo))
                     for name, p in todo.items():
                         bar.set_postfix_str(f"{setting.label} · {name}")
                         ref = load(p)
@@ -284,7 +291,7 @@ def run_grid(
     return GridResult(table=table, skipped=skipped, path=path)
 
 
-def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows, flush, load, bar) -> dict[int, str]:
+def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows, flush, load, bar, drop) -> dict[int, str]:
     """Code ``todo`` images at each quality (batched by :meth:`LearnedCodec.encode_many`), one flush per quality.
 
     Returns the qualities without weights (quality → reason); the others are coded.
@@ -293,9 +300,17 @@ def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_row
 
     names, missing = list(todo), {}
     for q in setting.qualities:
-        pending = [n for n in names if (dataset, n, setting.label, float(q)) not in done]
+        try:
+            current = codec.weights_label(q) or ""
+        except CodecUnavailableError as exc:
+            missing[q] = str(exc)
+            continue
+        pending = [n for n in names if done.get((dataset, n, setting.label, float(q))) != current]
         if not pending:
             continue
+        stale = {(dataset, n, setting.label, float(q)) for n in pending} & set(done)
+        if stale:  # coded with other weights (e.g. a longer-trained checkpoint appeared): replace those rows
+            drop(stale)
         bar.set_postfix_str(f"{setting.label} q{q}")
         refs = [load(todo[n]) for n in pending]
         try:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dlic_lib import plots, stats
+from dlic_lib import claims, plots, stats
 from dlic_lib.config import results_dir
 from dlic_lib.data import resolve_optional
 from dlic_lib.profiles import get_profile
@@ -123,6 +123,15 @@ if tlabs is not None:
     published = pd.read_csv(files["correlations.csv"]).rename(columns={"pearson": "pearson_authors", "spearman": "spearman_authors"})
     table = perf.merge(raw_corr, on="metric").merge(published[["metric", "pearson_authors", "spearman_authors"]], on="metric", how="left")
     table.to_csv(OUT / "tlabs_metric_performance.csv", index=False)
+    fits = {name: stats.fit_logistic(joined[name].to_numpy(float), joined["mos"].to_numpy(float), "5p")
+            for name in metric_names}
+    from_thesis = sum(f.message == "converged from start 0" for f in fits.values())
+    claims.record_claim(
+        "C14", ours=f"5p logistic from β=(10, 0, mean, 1, 0.1) converged for {from_thesis}/{len(fits)} T-Labs metrics",
+        setup="T-Labs image quality test, MOS from the raw votes", chapter="01_subjective_analysis", profile=P.name,
+        verdict="reproduced" if from_thesis == len(fits) else "partly reproduced",
+        why="same function and starting values (dlic_lib.stats.fit_logistic tries them first); other starts are "
+            "used only where these do not converge")
     display(table[["metric", "n", "plcc", "srocc", "krocc", "rmse", "outlier_ratio", "converged", "pearson_raw", "pearson_authors", "spearman_authors"]].round(4))
 
 # %%
@@ -245,3 +254,9 @@ if aic is not None:
     })
     verdict.to_csv(OUT / "claim_C03.csv", index=False)
     display(verdict)
+    n_drop, n_sig = int((plcc_tests["drop"] > 0).sum()), int(plcc_tests["significant (p<0.05)"].sum())
+    claims.record_claim(
+        "C03", ours=verdict.iloc[0, 2], setup="JPEG AIC-4: provided metric scores vs JND scale, JPEG AI vs conventional",
+        verdict="reproduced" if n_sig == len(plcc_tests) else ("partly reproduced" if n_drop else "not reproduced"),
+        why="a different subjective dataset (high-fidelity JND scale, not the thesis' low-rate DSIS MOS); the thesis "
+            "reports no significance test", chapter="01_subjective_analysis", profile=P.name)
