@@ -20,6 +20,8 @@ CONVENTIONAL = [
     ("vvc", {"preset": "faster"}, 42, 30),
     ("av1", {"cpu_used": 8}, 50, 30),
     ("av1", {"chroma": "444", "cpu_used": 8}, 50, 30),
+    ("av1", {"encoder": "svt-av1", "preset": 8}, 50.25, 30.5),
+    ("vvc", {"mode": "lambda", "preset": "faster"}, 42.5, 30.25),
     ("jpegxl", {"effort": 3}, 6.0, 1.0),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}{v}' for k, v in o.items()) or 'default'}" for n, o, *_ in CONVENTIONAL]
@@ -108,6 +110,29 @@ def test_tiny_and_odd_sizes(name, shape):
     coded = codec.encode(img, use_cache=False)
     assert coded.decoded.shape == img.shape
     assert coded.bpp == 8 * len(coded.data) / (shape[0] * shape[1])
+
+
+def test_option_forms_and_cache_entries(kodim_crop, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLIC_CACHE_DIR", str(tmp_path))
+    # default options keep their original form (cached results of earlier runs stay valid)
+    assert get_codec("av1").params(40) == {"quality": 40, "chroma": "420", "cpu_used": 6}
+    assert get_codec("vvc").params(40) == {"quality": 40, "chroma": "420", "preset": "fast", "qpa": False}
+    # another encoder or mode is another cache entry, even at the same parameter value
+    aom = get_codec("av1", cpu_used=8).encode(kodim_crop, 40)
+    svt = get_codec("av1", encoder="svt-av1", preset=8).encode(kodim_crop, 40)
+    assert not svt.cached and svt.data != aom.data and svt.library != aom.library
+    assert get_codec("av1", encoder="svt-av1", preset=8).encode(kodim_crop, 40).cached
+    qp = get_codec("vvc", preset="faster").encode(kodim_crop, 40)
+    lam = get_codec("vvc", mode="lambda", preset="faster").encode(kodim_crop, 40)
+    assert not lam.cached and lam.data == qp.data  # a whole QP codes the same in both modes
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (33, 2)])
+def test_svt_av1_tiny_and_odd_sizes(shape):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    img = np.stack([(yy * 20) % 256, (xx * 15) % 256, ((yy + xx) * 9) % 256], axis=-1).astype(np.uint8)
+    coded = get_codec("av1", encoder="svt-av1", preset=8).encode(img, use_cache=False)
+    assert coded.decoded.shape == img.shape
 
 
 @pytest.mark.parametrize(
