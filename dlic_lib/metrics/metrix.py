@@ -1,4 +1,4 @@
-"""Metrics of the MeTriX MuX set (seed 002) implemented so far: the Universal Quality Index.
+"""Metrics of the MeTriX MuX set (seed 002): UQI, WSNR and NQM (IFC and VSNR: not yet implemented).
 
 UQI (Wang & Bovik, IEEE SPL 2002; the authors' ``img_qi.m``): on each 8×8 window ('valid'
 borders, uniform weights),  Q = 4·σ_xy·x̄·ȳ / ((σ_x² + σ_y²)(x̄² + ȳ²)); where the denominator is 0
@@ -12,13 +12,14 @@ terms mix scales), and it drops the last row and column of windows.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
 from ._batch import filter_valid, per_image, prepare_planes, uniform_1d
 
-__all__ = ["uqi", "uqi_sewar", "registry_entries"]
+__all__ = ["uqi", "uqi_sewar", "wsnr", "nqm", "registry_entries"]
 
 _UQI_BLOCK = 8
 
@@ -97,8 +98,138 @@ def uqi_sewar(
     return per_image(one, x, y)
 
 
+def _fft_index(n: int, device: torch.device) -> torch.Tensor:
+    """Signed FFT frequency indices (cycles per image) in FFT order: 0, 1, …, −1."""
+    return torch.fft.fftfreq(n, d=1.0 / n, dtype=torch.float64, device=device)
+
+
+def wsnr_csf(h: int, w: int, nfreq: float = 60.0, device: torch.device | str = "cpu") -> torch.Tensor:
+    """MeTriX MuX's CSF weights on the ``fftshift``-ed spectrum of an ``h×w`` image (float64).
+
+    Frequencies are the half-integer grid −n/2 + ½ … n/2 − ½ of each axis scaled so that ±n/2
+    is ``nfreq`` cycles/degree; an angular factor (1 − 0.7)/2·cos 4θ + (1 + 0.7)/2 lowers the
+    sensitivity on the diagonals; CSF(f) = 2.6 (0.0192 + 0.114 f) exp(−(0.114 f)^1.1), held at
+    its peak 0.9809 below 7.8909 cycles/degree (Mannos & Sakrison with the low-pass plateau).
+    """
+    fy = (torch.arange(h, dtype=torch.float64, device=device) - h / 2 + 0.5) / h * 2 * nfreq
+    fx = (torch.arange(w, dtype=torch.float64, device=device) - w / 2 + 0.5) / w * 2 * nfreq
+    yy, xx = torch.meshgrid(fy, fx, indexing="ij")
+    s = (1 - 0.7) / 2 * torch.cos(4 * torch.atan2(yy, xx)) + (1 + 0.7) / 2
+    f = torch.hypot(xx, yy) / s
+    csf = 2.6 * (0.0192 + 0.114 * f) * torch.exp(-((0.114 * f) ** 1.1))
+    return torch.where(f < 7.8909, torch.full_like(csf, 0.9809), csf)
+
+
+def wsnr(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    nfreq: float = 60.0,
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+) -> torch.Tensor:
+    """Weighted SNR (Mitsa & Varkur 1993) in dB, as MeTriX MuX's ``metrix_wsnr`` computes it.
+
+    WSNR = 10 log10(Σ|F(x)|² / Σ|CSF · F(x − y)|²): the signal power is the unweighted spectrum of
+    the reference (DC included), the error spectrum is weighted by :func:`wsnr_csf` (60 cycles/degree
+    at Nyquist). Luma Y' (BT.601 full range, 0..255) by default. Deviation: for non-square images
+    each axis is scaled by its own length (the MeTriX code scales both by one side); square images
+    are unaffected. Identical images give +inf.
+    """
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, torch.float64, min_size=2, metric="wsnr", channels=channels, standard=standard
+    )
+    csf = wsnr_csf(x.shape[-2], x.shape[-1], nfreq, x.device)
+    err = torch.fft.fftshift(torch.fft.fft2(x - y), dim=(-2, -1)) * csf
+    mss = torch.fft.fft2(x).abs().square().sum(dim=(-2, -1))
+    mse = err.abs().square().sum(dim=(-2, -1))
+    return (10 * torch.log10(mss / mse)).mean(dim=1)
+
+
+# --- NQM ----------------------------------------------------------------------------------------
+
+_NQM_BANDS = (  # (w range on r, value of w outside it, phase) of the cosine-log filters, MeTriX order
+    (2.0, (1.0, 4.0), 4.0, math.pi),  # G0: low-pass, evaluated at r + 2
+    (0.0, (1.0, 4.0), 4.0, math.pi),
+    (0.0, (2.0, 8.0), 0.5, 0.0),
+    (0.0, (4.0, 16.0), 4.0, math.pi),
+    (0.0, (8.0, 32.0), 0.5, 0.0),
+    (0.0, (16.0, 64.0), 4.0, math.pi),
+)
+
+
+def nqm_ctf(f: torch.Tensor | float) -> torch.Tensor:
+    """NQM's contrast threshold function 1/(520 (0.0192 + 0.114 f) exp(−(0.114 f)^1.1)), f in cycles/degree."""
+    f = torch.as_tensor(f, dtype=torch.float64)
+    return 1.0 / (520.0 * (0.0192 + 0.114 * f) * torch.exp(-((0.114 * f) ** 1.1)))
+
+
+def _nqm_filters(h: int, w: int, device: torch.device) -> torch.Tensor:
+    """The 6 cosine-log filters G_k(r) (low-pass, then 5 octave bands) in FFT order, ``(6, h, w)``."""
+    r = torch.hypot(*torch.meshgrid(_fft_index(h, device), _fft_index(w, device), indexing="ij"))
+    out = []
+    for shift, (lo, hi), outside, phase in _NQM_BANDS:
+        rr = r + shift
+        inside = (rr >= lo) & (rr <= hi)
+        arg = torch.where(inside, rr, torch.full_like(rr, outside))
+        out.append(0.5 * (1 + torch.cos(math.pi * torch.log2(arg) - phase)))
+    return torch.stack(out)
+
+
+def nqm(
+    reference: Any,
+    distorted: Any,
+    data_range: float = 255.0,
+    *,
+    viewing_angle: float = (1.0 / 3.5) * (180.0 / math.pi),
+    channels: str = "y",
+    standard: str = "bt601",
+    device: str | None = None,
+) -> torch.Tensor:
+    """Noise Quality Measure (Damera-Venkata et al. 2000) in dB, following MeTriX MuX's ``metrix_nqm``.
+
+    Peli's contrast pyramid: cosine-log filters in the frequency domain (radius r in cycles per
+    image, octave bands centred on 2, 4, 8, 16, 32 cycles/image, plus a low-pass l₀); local band
+    contrast c_k = a_k / (l₀ + a₁ + … + a_{k−1}) for reference and distorted image. Suprathreshold
+    masking: where |c̃_k − c_k| < ct_k (0.86 (c_k/ct_k − 1) + 0.3) the distorted band takes the
+    reference band's values, with ct_k = CTF(k) and c̃_k clipped to 1 where |c̃_k| > 1 (both as in
+    the MeTriX code). Detection: band samples whose |contrast| is below CTF(f_k), f_k = 2^k cycles
+    per image over ``viewing_angle`` degrees (image seen at 3.5 heights), are zeroed. NQM is the
+    SNR 10 log10(Σ y₁² / Σ (y₁ − y₂)²) of the two restored images (sums of the 5 bands).
+    Luma Y' (BT.601 full range, 0..255) by default; identical images give +inf.
+    """
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, torch.float64, min_size=8, metric="nqm", channels=channels, standard=standard
+    )
+    g = _nqm_filters(x.shape[-2], x.shape[-1], x.device)
+    d = nqm_ctf(torch.tensor([2.0, 4.0, 8.0, 16.0, 32.0], dtype=torch.float64) / viewing_angle).to(x.device)
+    ct = nqm_ctf(torch.arange(1, 6, dtype=torch.float64)).to(x.device)
+
+    def bands(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        spec = torch.fft.fft2(img)  # (N, C, H, W)
+        filt = torch.fft.ifft2(spec.unsqueeze(2) * g).real  # (N, C, 6, H, W)
+        low, a = filt[:, :, 0], filt[:, :, 1:]
+        denom = low.unsqueeze(2) + torch.cumsum(a, dim=2) - a  # l0 + a1 + … + a_{k−1}
+        return a, a / denom
+
+    a, c = bands(x)
+    ai, ci = bands(y)
+    ci = torch.where(ci.abs() > 1, torch.ones_like(ci), ci)
+    ctk = ct.view(1, 1, 5, 1, 1)
+    thresh = ctk * (0.86 * (c / ctk - 1) + 0.3)
+    ai = torch.where((ci - c).abs() - thresh < 0, a, ai)
+    dk = d.view(1, 1, 5, 1, 1)
+    y1 = torch.where(c.abs() < dk, torch.zeros_like(a), a).sum(dim=2)
+    y2 = torch.where(ci.abs() < dk, torch.zeros_like(ai), ai).sum(dim=2)
+    return (10 * torch.log10(y1.square().sum(dim=(-2, -1)) / (y1 - y2).square().sum(dim=(-2, -1)))).mean(dim=1)
+
+
 def registry_entries(metric_cls) -> list:
     return [
         metric_cls("uqi", uqi, "Universal Quality Index (Wang & Bovik 2002), 8×8 window, on Y"),
         metric_cls("uqi_sewar", uqi_sewar, "sewar's uqi (its formula mixes window means and sums), on Y"),
+        metric_cls("wsnr", wsnr, "weighted SNR with MeTriX MuX's CSF (Mitsa & Varkur 1993), on Y (dB)"),
+        metric_cls("nqm", nqm, "Noise Quality Measure (Damera-Venkata et al. 2000) as MeTriX MuX, on Y (dB)"),
     ]
