@@ -57,3 +57,37 @@ def test_parsing():
 def test_bad_input_is_a_clear_error(call):
     with pytest.raises(DlicError):
         call()
+
+
+def test_hyperprior_profiles_round_crops_to_the_64_pixel_stride():
+    from dlic_lib.train import TrainConfig
+
+    bh = TrainConfig.from_profile("quick", model="bmshj2018-hyperprior", lmbda=0.0018).resolved()
+    assert (bh.crop, bh.batch) == (128, 4)  # 96 → 128, batch scaled to keep ~the pixels per step
+    bf = TrainConfig.from_profile("quick", model="bmshj2018-factorized", lmbda=0.0018).resolved()
+    assert (bf.crop, bf.batch) == (96, 8)
+    with pytest.raises(DlicError, match="multiple of 64"):
+        TrainConfig.from_profile("quick", model="mbt2018-mean", lmbda=0.0018, crop=96).resolved()
+
+
+def test_finetune_ladder_starts_from_the_mse_rung_and_records_it():
+    import torch
+
+    from dlic_lib.checkpoints import find_checkpoint
+    from dlic_lib.train import finetune_ladder, train_ladder
+
+    with pytest.raises(DlicError, match="needs its starting model"):
+        finetune_ladder("bmshj2018-factorized", [1], profile="smoke", progress=False)
+    (base,) = train_ladder("bmshj2018-factorized", qualities=[1], profile="smoke", progress=False)
+    (tuned,) = finetune_ladder("bmshj2018-factorized", [1], profile="smoke", progress=False)
+    start = find_checkpoint("bmshj2018-factorized", "mse", 1)
+    entry = find_checkpoint("bmshj2018-factorized", "ms-ssim", 1)
+    assert entry is not None and entry.config["init_from"] == str(start.path)
+    assert entry.config["steps"] == 4 and entry.config["crop"] == 192
+    assert tuned.run_dir != base.run_dir
+    # the fine-tuned weights moved away from the starting ones
+    w0 = torch.load(start.path, weights_only=True)["state_dict"]["g_a.0.weight"].float()
+    w1 = torch.load(entry.path, weights_only=True)["state_dict"]["g_a.0.weight"].float()
+    assert not torch.equal(w0, w1) and (w1 - w0).abs().max() < 0.05
+    with pytest.raises(DlicError, match="trains every objective from scratch"):
+        finetune_ladder("bmshj2018-factorized", [1], profile="full", progress=False)
