@@ -1,4 +1,4 @@
-"""Metrics of the MeTriX MuX set (seed 002): UQI, WSNR and NQM (IFC and VSNR: not yet implemented).
+"""Metrics of the MeTriX MuX set (seed 002): UQI, WSNR and NQM here; IFC in :mod:`.ifc` (VSNR: not yet).
 
 UQI (Wang & Bovik, IEEE SPL 2002; the authors' ``img_qi.m``): on each 8×8 window ('valid'
 borders, uniform weights),  Q = 4·σ_xy·x̄·ȳ / ((σ_x² + σ_y²)(x̄² + ȳ²)); where the denominator is 0
@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from ._batch import filter_valid, per_image, prepare_planes, uniform_1d
+from .ifc import ifc, vif_wavelet
 
 __all__ = ["uqi", "uqi_sewar", "wsnr", "nqm", "registry_entries"]
 
@@ -232,4 +233,6 @@ def registry_entries(metric_cls) -> list:
         metric_cls("uqi_sewar", uqi_sewar, "sewar's uqi (its formula mixes window means and sums), on Y"),
         metric_cls("wsnr", wsnr, "weighted SNR with MeTriX MuX's CSF (Mitsa & Varkur 1993), on Y (dB)"),
         metric_cls("nqm", nqm, "Noise Quality Measure (Damera-Venkata et al. 2000) as MeTriX MuX, on Y (dB)"),
+        metric_cls("ifc", ifc, "Information Fidelity Criterion (Sheikh et al. 2005), sp5 steerable pyramid, on Y"),
+        metric_cls("vif_wavelet", vif_wavelet, "wavelet-domain VIF (Sheikh & Bovik 2006, vifvec), on Y"),
     ]
