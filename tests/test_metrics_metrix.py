@@ -70,7 +70,7 @@ def square_pairs(kodim01):
 def _wsnr_numpy(x: np.ndarray, y: np.ndarray, nfreq: float = 60.0) -> float:
     h, w = x.shape
     fy = (np.arange(h) - h / 2 + 0.5) / h * 2 * nfreq
-    fx = (np.arange(w) - w / 2 + 0.5) / w * 2 * nfreq
+    fx = (np.arange(w) - w / 2 + 0.5) / h * 2 * nfreq  # MeTriX scales both axes by the row count
     xx, yy = np.meshgrid(fx, fy)
     plane = xx + 1j * yy
     radfreq = np.abs(plane) / ((1 - 0.7) / 2 * np.cos(4 * np.angle(plane)) + (1 + 0.7) / 2)
@@ -87,6 +87,8 @@ def test_wsnr_matches_formula_and_closed_form(square_pairs):
     yr = color.rgb_to_y(ref)
     for d in dists:
         assert abs(wsnr(ref, d).item() - _wsnr_numpy(yr, color.rgb_to_y(d))) < 1e-9
+    rect = code(ref[:, :200], "jpeg", 30)  # non-square
+    assert abs(wsnr(ref[:, :200], rect).item() - _wsnr_numpy(yr[:, :200], color.rgb_to_y(rect))) < 1e-9
     # a constant error e lands on the DC bin, where the CSF is its plateau 0.9809:
     # WSNR = 10 log10(mean(x²) / (0.9809 e)²)
     shifted = yr + 3.0
@@ -103,12 +105,12 @@ def test_wsnr_matches_formula_and_closed_form(square_pairs):
 
 def _nqm_numpy(x: np.ndarray, y: np.ndarray) -> float:
     h, w = x.shape
-    ky, kx = np.meshgrid(np.fft.fftfreq(h) * h, np.fft.fftfreq(w) * w, indexing="ij")
+    ky, kx = np.meshgrid(np.arange(h) - h / 2, np.arange(w) - w / 2, indexing="ij")  # MATLAB -n/2:n/2-1
     r = np.hypot(ky, kx)
 
     def g(rr, lo, hi, outside, phase):
         arg = np.where((rr >= lo) & (rr <= hi), rr, outside)
-        return 0.5 * (1 + np.cos(np.pi * np.log2(arg) - phase))
+        return np.fft.fftshift(0.5 * (1 + np.cos(np.pi * np.log2(arg) - phase)))
 
     filters = [g(r + 2, 1, 4, 4, np.pi), g(r, 1, 4, 4, np.pi), g(r, 2, 8, 0.5, 0), g(r, 4, 16, 4, np.pi),
                g(r, 8, 32, 0.5, 0), g(r, 16, 64, 4, np.pi)]  # fmt: skip
@@ -148,11 +150,14 @@ def test_nqm_matches_formula_and_properties(square_pairs, kodim_crop):
     yr = color.rgb_to_y(ref)
     for d in dists:
         assert abs(nqm(ref, d).item() - _nqm_numpy(yr, color.rgb_to_y(d))) < 1e-9
-    rect = code(kodim_crop, "jpeg", 20)  # non-square sizes
+    rect = code(kodim_crop, "jpeg", 20)  # non-square sizes, then odd ones (half-integer grid)
     assert abs(nqm(kodim_crop, rect).item() - _nqm_numpy(color.rgb_to_y(kodim_crop), color.rgb_to_y(rect))) < 1e-9
+    odd_r, odd_d = kodim_crop[:101, :155], rect[:101, :155]
+    assert abs(nqm(odd_r, odd_d).item() - _nqm_numpy(color.rgb_to_y(odd_r), color.rgb_to_y(odd_d))) < 1e-9
     # Peli's cosine-log bands tile the spectrum: G1 + … + G5 = 1 between 2 and 32 cycles/image
     g = _nqm_filters(128, 128, torch.device("cpu"))
-    r = torch.hypot(*torch.meshgrid(torch.fft.fftfreq(128) * 128, torch.fft.fftfreq(128) * 128, indexing="ij")).double()
+    k = torch.fft.fftfreq(128, dtype=torch.float64) * 128  # even sizes: the grid is the FFT frequency index
+    r = torch.hypot(*torch.meshgrid(k, k, indexing="ij"))
     mid = (r >= 2) & (r <= 32)
     assert torch.allclose(g[1:].sum(0)[mid], torch.ones_like(r[mid]), atol=1e-12)
     assert nqm(ref, dists[2]).item() > nqm(ref, dists[1]).item() > nqm(ref, dists[0]).item()

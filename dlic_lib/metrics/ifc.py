@@ -19,7 +19,10 @@ Both follow the authors' releases (``ifcvec.m`` / ``vifvec.m``, which MeTriX MuX
 * VIF (``vif_wavelet``) = Σ log2(1 + g² s² λ_j / (σ_v² + σ_n²)) / Σ log2(1 + s² λ_j / σ_n²),
   σ_n² = 0.4 (HVS noise); 1 for identical images.
 
-Luma Y' (BT.601 full range, 0..255) by default. Computed in float64. No independent
+Luma Y' = 0.299 R + 0.587 G + 0.114 B, unrounded, on 0..255 (MeTriX's preprocessing) by default.
+Computed in float64. Deviation from MeTriX MuX: it first pads images by symmetric extension to a
+multiple of 32 px (at least 128) per side; no padding is done here, which is the same for sizes that
+are already such multiples (Kodak's 512×768) and differs slightly otherwise. No independent
 implementation of the statistics is installable; the pyramid is checked against ``pyrtools``.
 """
 

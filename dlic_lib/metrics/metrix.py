@@ -99,21 +99,23 @@ def uqi_sewar(
     return per_image(one, x, y)
 
 
-def _fft_index(n: int, device: torch.device) -> torch.Tensor:
-    """Signed FFT frequency indices (cycles per image) in FFT order: 0, 1, …, −1."""
-    return torch.fft.fftfreq(n, d=1.0 / n, dtype=torch.float64, device=device)
+def _centred_index(n: int, device: torch.device) -> torch.Tensor:
+    """MATLAB's ``-n/2 : n/2-1`` (half-integers for odd n), the frequency grid of MeTriX's NQM."""
+    return torch.arange(n, dtype=torch.float64, device=device) - n / 2
 
 
 def wsnr_csf(h: int, w: int, nfreq: float = 60.0, device: torch.device | str = "cpu") -> torch.Tensor:
     """MeTriX MuX's CSF weights on the ``fftshift``-ed spectrum of an ``h×w`` image (float64).
 
-    Frequencies are the half-integer grid −n/2 + ½ … n/2 − ½ of each axis scaled so that ±n/2
-    is ``nfreq`` cycles/degree; an angular factor (1 − 0.7)/2·cos 4θ + (1 + 0.7)/2 lowers the
-    sensitivity on the diagonals; CSF(f) = 2.6 (0.0192 + 0.114 f) exp(−(0.114 f)^1.1), held at
-    its peak 0.9809 below 7.8909 cycles/degree (Mannos & Sakrison with the low-pass plateau).
+    Frequencies are the half-integer grid −n/2 + ½ … n/2 − ½ of each axis, both scaled by
+    2·``nfreq``/h (so the vertical Nyquist frequency is ``nfreq`` cycles/degree; MeTriX's
+    ``wsnr_new_modified`` scales the horizontal axis by the row count too); an angular factor
+    (1 − 0.7)/2·cos 4θ + (1 + 0.7)/2 lowers the sensitivity on the diagonals;
+    CSF(f) = 2.6 (0.0192 + 0.114 f) exp(−(0.114 f)^1.1), held at 0.9809 below 7.8909 cycles/degree
+    (Mannos & Sakrison as modified by Mitsa & Varkur).
     """
     fy = (torch.arange(h, dtype=torch.float64, device=device) - h / 2 + 0.5) / h * 2 * nfreq
-    fx = (torch.arange(w, dtype=torch.float64, device=device) - w / 2 + 0.5) / w * 2 * nfreq
+    fx = (torch.arange(w, dtype=torch.float64, device=device) - w / 2 + 0.5) / h * 2 * nfreq
     yy, xx = torch.meshgrid(fy, fx, indexing="ij")
     s = (1 - 0.7) / 2 * torch.cos(4 * torch.atan2(yy, xx)) + (1 + 0.7) / 2
     f = torch.hypot(xx, yy) / s
@@ -135,9 +137,8 @@ def wsnr(
 
     WSNR = 10 log10(Σ|F(x)|² / Σ|CSF · F(x − y)|²): the signal power is the unweighted spectrum of
     the reference (DC included), the error spectrum is weighted by :func:`wsnr_csf` (60 cycles/degree
-    at Nyquist). Luma Y' (BT.601 full range, 0..255) by default. Deviation: for non-square images
-    each axis is scaled by its own length (the MeTriX code scales both by one side); square images
-    are unaffected. Identical images give +inf.
+    at the vertical Nyquist frequency). Luma Y' = 0.299 R + 0.587 G + 0.114 B, unrounded, on 0..255
+    (MeTriX's preprocessing) by default. Identical images give +inf.
     """
     x, y = prepare_planes(
         reference, distorted, data_range, device, torch.float64, min_size=2, metric="wsnr", channels=channels, standard=standard
@@ -168,15 +169,15 @@ def nqm_ctf(f: torch.Tensor | float) -> torch.Tensor:
 
 
 def _nqm_filters(h: int, w: int, device: torch.device) -> torch.Tensor:
-    """The 6 cosine-log filters G_k(r) (low-pass, then 5 octave bands) in FFT order, ``(6, h, w)``."""
-    r = torch.hypot(*torch.meshgrid(_fft_index(h, device), _fft_index(w, device), indexing="ij"))
+    """The 6 cosine-log filters G_k(r) (low-pass, then 5 octave bands), ``fftshift``-ed as MeTriX does, ``(6, h, w)``."""
+    r = torch.hypot(*torch.meshgrid(_centred_index(h, device), _centred_index(w, device), indexing="ij"))
     out = []
     for shift, (lo, hi), outside, phase in _NQM_BANDS:
         rr = r + shift
         inside = (rr >= lo) & (rr <= hi)
         arg = torch.where(inside, rr, torch.full_like(rr, outside))
         out.append(0.5 * (1 + torch.cos(math.pi * torch.log2(arg) - phase)))
-    return torch.stack(out)
+    return torch.fft.fftshift(torch.stack(out), dim=(-2, -1))
 
 
 def nqm(
@@ -192,14 +193,15 @@ def nqm(
     """Noise Quality Measure (Damera-Venkata et al. 2000) in dB, following MeTriX MuX's ``metrix_nqm``.
 
     Peli's contrast pyramid: cosine-log filters in the frequency domain (radius r in cycles per
-    image, octave bands centred on 2, 4, 8, 16, 32 cycles/image, plus a low-pass l₀); local band
+    image on MATLAB's grid −n/2 … n/2 − 1, then ``fftshift``; octave bands centred on 2, 4, 8, 16,
+    32 cycles/image, plus a low-pass l₀); local band
     contrast c_k = a_k / (l₀ + a₁ + … + a_{k−1}) for reference and distorted image. Suprathreshold
     masking: where |c̃_k − c_k| < ct_k (0.86 (c_k/ct_k − 1) + 0.3) the distorted band takes the
     reference band's values, with ct_k = CTF(k) and c̃_k clipped to 1 where |c̃_k| > 1 (both as in
     the MeTriX code). Detection: band samples whose |contrast| is below CTF(f_k), f_k = 2^k cycles
     per image over ``viewing_angle`` degrees (image seen at 3.5 heights), are zeroed. NQM is the
     SNR 10 log10(Σ y₁² / Σ (y₁ − y₂)²) of the two restored images (sums of the 5 bands).
-    Luma Y' (BT.601 full range, 0..255) by default; identical images give +inf.
+    Luma Y' = 0.299 R + 0.587 G + 0.114 B, unrounded, on 0..255 by default; identical images give +inf.
     """
     x, y = prepare_planes(
         reference, distorted, data_range, device, torch.float64, min_size=8, metric="nqm", channels=channels, standard=standard
