@@ -170,7 +170,8 @@ def test_fp16_release_keeps_entropy_models_in_fp32(small_pool, tmp_path, monkeyp
         (dict(lr=-1.0), "lr"),
         (dict(model="nope"), "unknown model"),
         (dict(release_dtype="int8"), "release_dtype"),
-        (dict(M=9, model="cheng2020-anchor"), "single channel size"),
+        (dict(M=9, model="cheng2020-anchor", crop=64), "single channel size"),
+        (dict(model="bmshj2018-hyperprior", crop=48), "multiple of 64"),
     ],
 )
 def test_bad_settings_are_clear_errors(small_pool, kw, match, tmp_path, monkeypatch):
