@@ -1,4 +1,4 @@
-"""Metrics of the MeTriX MuX set (seed 002): UQI, WSNR and NQM here; IFC in :mod:`.ifc` (VSNR: not yet).
+"""Metrics of the MeTriX MuX set (seed 002): UQI, WSNR and NQM here; IFC in :mod:`.ifc`, VSNR in :mod:`.vsnr`.
 
 UQI (Wang & Bovik, IEEE SPL 2002; the authors' ``img_qi.m``): on each 8×8 window ('valid'
 borders, uniform weights),  Q = 4·σ_xy·x̄·ȳ / ((σ_x² + σ_y²)(x̄² + ȳ²)); where the denominator is 0
@@ -19,6 +19,7 @@ import torch
 
 from ._batch import filter_valid, per_image, prepare_planes, uniform_1d
 from .ifc import ifc, vif_wavelet
+from .vsnr import vsnr
 
 __all__ = ["uqi", "uqi_sewar", "wsnr", "nqm", "registry_entries"]
 
@@ -237,4 +238,5 @@ def registry_entries(metric_cls) -> list:
         metric_cls("nqm", nqm, "Noise Quality Measure (Damera-Venkata et al. 2000) as MeTriX MuX, on Y (dB)"),
         metric_cls("ifc", ifc, "Information Fidelity Criterion (Sheikh et al. 2005), sp5 steerable pyramid, on Y"),
         metric_cls("vif_wavelet", vif_wavelet, "wavelet-domain VIF (Sheikh & Bovik 2006, vifvec), on Y"),
+        metric_cls("vsnr", vsnr, "visual SNR (Chandler & Hemami 2007) as MeTriX MuX, on Y (dB)"),
     ]
