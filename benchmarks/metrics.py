@@ -1,18 +1,25 @@
 """Throughput of dlic's metrics vs sewar, piq and libvmaf on Kodak pairs, in one run on this machine.
 
-    python benchmarks/metrics.py [--pairs 24] [--sewar-pairs 2] [--threads N] [--device cpu]
+    python benchmarks/metrics.py [--pairs 24] [--sewar-pairs 2] [--threads N] [--device cpu] [--no-extra]
 
 Each Kodak image is coded with Pillow JPEG (quality 10..80, 4:2:0). For SSIM, MS-SSIM and VIF-P
 it prints pairs/s of dlic (batched), piq, sewar (the tool of seed 000; it is slow, so it runs on
 ``--sewar-pairs`` pairs only) and libvmaf (one FFmpeg call for the whole batch, all its features
 together), the speed ratios and the largest absolute difference between the values. Targets:
 ≥ 30× sewar and ≥ 1.5× piq at |Δ| ≤ 1e-4. GPU throughput is measured only with ``--device cuda``.
+
+Then the other metrics: ``uqi_sewar`` vs sewar's ``uqi``, ``niqe`` vs BasicSR's NIQE (its
+float32 resize and MATLAB ``rgb2ycbcr`` luma, so |Δ| there is ~1e-3, not an error), and the
+throughput of ``uqi``, ``wsnr``, ``nqm``, ``ifc``, ``vif_wavelet`` and ``vsnr``, which have no
+installable counterpart. Each row carries the 1-minute load average when it finished: other
+processes on the machine make the ratios noisy.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import time
 from pathlib import Path
 
@@ -67,6 +74,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--no-extra", action="store_true", help="only SSIM, MS-SSIM, VIF-P and libvmaf")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -77,7 +85,8 @@ def main() -> None:
     n = len(refs)
     yr = np.stack([color.rgb_to_y(r) for r in refs])  # BT.601 full-range luma, float64
     yd = np.stack([color.rgb_to_y(d) for d in dists])
-    print(f"{n} Kodak pairs {refs.shape[1]}×{refs.shape[2]}, torch threads {torch.get_num_threads()}, device {args.device}")
+    print(f"{n} Kodak pairs {refs.shape[1]}×{refs.shape[2]}, torch threads {torch.get_num_threads()}, device {args.device}, "
+          f"load average {_load()}")  # fmt: skip
 
     def batched(fn, **kw):
         out = []
@@ -118,9 +127,11 @@ def main() -> None:
                 ref_vals, t = _timed(sewar_fn)
                 row.update({"sewar pairs/s": k / t, "× sewar": (t / k) / (t_ours / n),
                             "max|Δ| sewar": np.abs(ours[:k] - np.asarray(ref_vals)).max()})  # fmt: skip
+            row["load1"] = os.getloadavg()[0]
             rows.append(row)
     _, t_vmaf = _timed(lambda: libvmaf(refs, dists))
-    rows.append({"metric": "libvmaf (vmaf+psnr+float_ssim+float_ms_ssim+vif, one call)", "dlic pairs/s": n / t_vmaf})
+    rows.append({"metric": "libvmaf (vmaf+psnr+float_ssim+float_ms_ssim+vif, one call)", "dlic pairs/s": n / t_vmaf,
+                 "load1": os.getloadavg()[0]})  # fmt: skip
     sum_ours = sum(n / r["dlic pairs/s"] for r in rows[:3])
     print(f"libvmaf: {n / t_vmaf:.2f} pairs/s for all its features; dlic ssim+ms_ssim+vif: {n / sum_ours:.2f} pairs/s")
     # ssim vs sewar: sewar's ssim with a Gaussian window (fltr_specs); ssim_sewar: sewar's default uniform window
@@ -129,6 +140,46 @@ def main() -> None:
     pd.set_option("display.width", 200)
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     print("targets: × sewar ≥ 30 and × piq ≥ 1.5 for ssim/ms_ssim/vif with max|Δ| ≤ 1e-4; GPU not measured unless --device cuda")
+    if not args.no_extra:
+        extra = _extra_rows(refs, dists, yr, yd, batched, k)
+        print(pd.DataFrame(extra).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"load average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def _extra_rows(refs, dists, yr, yd, batched, k: int) -> list[dict]:
+    """NIQE, the MeTriX MuX set and sewar's uqi: dlic's throughput and, where one exists, a reference's."""
+    import sewar.full_ref as sf
+
+    from dlic_lib.metrics import available_metrics
+
+    reg = available_metrics()
+    n = len(refs)
+    rows = []
+    with torch.no_grad():
+        ours, t = _timed(lambda: batched(reg["uqi_sewar"].func))
+        ref_vals, t_ref = _timed(lambda: [sf.uqi(yr[i], yd[i]) for i in range(k)])
+        rows.append({"metric": "uqi_sewar", "dlic pairs/s": n / t, "ref": "sewar", "ref pairs/s": k / t_ref,
+                     "× ref": (t_ref / k) / (t / n), "max|Δ| ref": np.abs(ours[:k] - np.asarray(ref_vals)).max(),
+                     "load1": os.getloadavg()[0]})  # fmt: skip
+        ours, t = _timed(lambda: batched(reg["niqe"].func, range="limited"))
+        row = {"metric": "niqe (limited-range Y)", "dlic pairs/s": n / t, "load1": os.getloadavg()[0]}
+        try:
+            from basicsr.metrics.niqe import calculate_niqe
+        except ImportError:  # pragma: no cover - dev dependency
+            calculate_niqe = None
+        if calculate_niqe is not None:
+            ref_vals, t_ref = _timed(lambda: [calculate_niqe(dists[i][..., ::-1].astype(np.float32), 0) for i in range(k)])
+            row.update({"ref": "basicsr", "ref pairs/s": k / t_ref, "× ref": (t_ref / k) / (t / n),
+                        "max|Δ| ref": np.abs(ours[:k] - np.asarray(ref_vals)).max()})  # fmt: skip
+        rows.append(row)
+        for name in ("uqi", "wsnr", "nqm", "ifc", "vif_wavelet", "vsnr"):
+            _, t = _timed(lambda: batched(reg[name].func))
+            rows.append({"metric": name, "dlic pairs/s": n / t, "ref": "none installable", "load1": os.getloadavg()[0]})
+    return rows
 
 
 if __name__ == "__main__":

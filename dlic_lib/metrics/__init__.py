@@ -9,8 +9,12 @@ from ._batch import MetricInputError
 from .api import DEFAULT_METRICS, Metric, available_metrics, compute
 from .psnr import psnr_planes, psnr_rgb, psnr_y, psnr_ycbcr, upsample_chroma
 from .ssim import MS_SSIM_WEIGHTS, ms_ssim, ms_ssim_sewar, ssim, ssim_sewar
+from .ifc import ifc, vif_wavelet
+from .metrix import nqm, uqi, wsnr
+from .niqe import niqe
 from .vif import vif
 from .vmaf import libvmaf
+from .vsnr import vsnr
 
 __all__ = [
     "MetricInputError",
@@ -29,5 +33,12 @@ __all__ = [
     "ms_ssim_sewar",
     "MS_SSIM_WEIGHTS",
     "vif",
+    "vif_wavelet",
+    "ifc",
+    "uqi",
+    "nqm",
+    "wsnr",
+    "vsnr",
+    "niqe",
     "libvmaf",
 ]

@@ -59,8 +59,8 @@ def _registry() -> dict[str, Metric]:
         metrix = None
     if metrix is not None:
         m += metrix.registry_entries(Metric)
-    try:
-        from . import niqe
+    try:  # the module, not the function of the same name that the package exports
+        niqe = importlib.import_module(f"{__package__}.niqe")
     except ImportError:  # pragma: no cover
         niqe = None
     if niqe is not None:
