@@ -112,6 +112,14 @@ def test_bad_av1_options(options, match):
         get_codec("av1", **options)
 
 
+def test_svt_av1_444_is_unavailable_with_the_libaom_hint():
+    from dlic_lib.codecs import CodecUnavailableError
+
+    with pytest.raises(CodecUnavailableError, match="encoder='libaom'"):
+        get_codec("av1", **{**TARGETING_OPTIONS["av1"], "chroma": "444"})
+    assert get_codec("av1", **{**TARGETING_OPTIONS["av1"], "chroma": "444", "encoder": "libaom"}).chroma == "4:4:4"
+
+
 def test_bad_vvc_mode():
     with pytest.raises(DlicError, match="mode"):
         get_codec("vvc", mode="crf")

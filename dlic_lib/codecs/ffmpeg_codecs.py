@@ -29,7 +29,7 @@ import numpy as np
 
 from ..color import planes_to_rgb, rgb_to_planes
 from ..errors import DlicError
-from .base import Codec, QualitySpec
+from .base import Codec, CodecUnavailableError, QualitySpec
 from .ffmpeg import FFmpegError, ffmpeg_decoders, ffmpeg_encoders, ffmpeg_version, run_ffmpeg
 
 __all__ = ["HevcCodec", "VvcCodec", "Av1Codec", "JpegXlCodec", "pack_header", "unpack_header"]
@@ -290,7 +290,12 @@ class Av1Codec(_YuvVideoCodec):
             super().__init__(chroma=self._check_chroma(chroma), cpu_used=int(cpu_used))
             return
         if chroma != "420":
-            raise DlicError(f"av1: encoder 'svt-av1' codes 4:2:0 only, got chroma {chroma!r}")
+            self._check_chroma(chroma)
+            # a CodecUnavailableError (a DlicError): grid runs skip this setting with the reason
+            raise CodecUnavailableError(
+                f"av1: encoder 'svt-av1' codes 4:2:0 only, got chroma {chroma!r}; "
+                "4:4:4 AV1 needs encoder='libaom'"
+            )
         if int(preset) not in range(14):
             raise DlicError(f"av1: preset must be 0..13, got {preset!r}")
         super().__init__(chroma="420", encoder=encoder, preset=int(preset))
