@@ -181,7 +181,7 @@ def main() -> int:
         if len(misses):
             print(f"\n{len(misses)} of {len(df)} (image, codec, target) cases not within 2 %:")
             print(misses.round(4).to_string(index=False))
-        print("\nTargets below a codec's lowest rate on these images (default options):")
+        print("\nTargets below a codec's lowest rate on these images (targeting options):")
         print(unreachable_table(files).to_string(index=False))
         for name, reason in RATE_FLOORS.items():
             print(f"  {name}: {reason}")

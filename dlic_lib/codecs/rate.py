@@ -55,9 +55,9 @@ RATE_FLOORS: dict[str, str] = {
         "-q:v 0 maps to 15 too); libjxl itself allows 25, which this FFmpeg cannot pass on"
     ),
     "hevc": (
-        "CRF 51 puts every block at QP 51, HEVC's largest quantiser for 8-bit video (constant QP 51 "
-        "codes even more bits); lower rates would need other coding tools (e.g. chroma QP offsets "
-        "up to +12), which would change the codec's configuration at every rate and are not used"
+        "CRF 51 is x265's coarsest setting, its QPs capped at 51, HEVC's largest quantiser for 8-bit "
+        "video (the QP mode at 51 codes more bits); lower rates would need other coding tools (e.g. "
+        "chroma QP offsets up to +12), which would change the codec's configuration at every rate"
     ),
 }
 
