@@ -117,8 +117,9 @@ def rd_figure(
         xs, ys, cds = [], [], []
         for label in labels:
             part = points[(points[dataset] == d) & (points[codec] == label)].sort_values(rate)
-            xs.append(part[rate].round(5).tolist())
-            ys.append(part[m].round(5).tolist())
+            x, y = _xy(part, rate, m)
+            xs.append(x)
+            ys.append(y)
             cds.append(part[list(hover)].astype(str).values.tolist() if hover else None)
         return xs, ys, cds
 
