@@ -81,7 +81,7 @@ CHAPTER = {
                   learned=["BF-E", "BF-M", "MM-E", "MM-M"], qualities=(1, 3)),
     "full": dict(kodak=24, highres=8, max_side=2048, targets=THESIS_TARGETS,
                  conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
-                               ("hevc", "420"), ("hevc", "444"), ("vvc", "420"), ("av1", "420"), ("av1", "444"),
+                               ("hevc", "420"), ("hevc", "444"), ("vvc", "420"), ("av1", "420"), ("av1", "444", {"encoder": "libaom"}),
                                ("jpegxl", None)],
                  learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M"], qualities=tuple(range(1, 9))),
 }[P.name]
@@ -179,7 +179,8 @@ weights
 # cell, so an interrupted run continues where it stopped.
 
 # %%
-conventional = [conventional_setting(c, CHAPTER["targets"], chroma) for c, chroma in CHAPTER["conventional"]]
+conventional = [conventional_setting(c, CHAPTER["targets"], chroma, **(opts[0] if opts else {}))
+                for c, chroma, *opts in CHAPTER["conventional"]]  # AV1 4:4:4 needs libaom (SVT-AV1 is 4:2:0 only)
 t_grid = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
