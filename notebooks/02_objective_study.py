@@ -21,7 +21,8 @@
 # metric over the images of each codec and rate. This chapter reruns that study with the book's
 # library, and goes further in three ways:
 #
-# * **More codecs**: VVC intra (vvenc), AV1 intra (libaom) and JPEG XL (libjxl) join the benchmarks.
+# * **More codecs**: VVC intra (vvenc), AV1 intra (SVT-AV1; libaom for 4:4:4) and JPEG XL (libjxl) join
+#   the benchmarks.
 # * **The chroma question**: the thesis coded the benchmarks in 4:2:0 while learned codecs work on
 #   full-resolution RGB, and suspected this biased the comparison. Every conventional codec that
 #   can is coded in **4:4:4** as well, and the bias is measured.
@@ -57,6 +58,7 @@ import pandas as pd
 import plotly.express as px
 
 from dlic_lib import claims, plots, rd
+from dlic_lib.codecs import RATE_FLOORS
 from dlic_lib.config import offline, results_dir
 from dlic_lib.data import prepare_images, resolve_dataset
 from dlic_lib.evaluate import conventional_setting, learned_setting, run_grid
@@ -81,7 +83,8 @@ CHAPTER = {
                   learned=["BF-E", "BF-M", "MM-E", "MM-M"], qualities=(1, 3)),
     "full": dict(kodak=24, highres=8, max_side=2048, targets=THESIS_TARGETS,
                  conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
-                               ("hevc", "420"), ("hevc", "444"), ("vvc", "420"), ("av1", "420"), ("av1", "444", {"encoder": "libaom"}),
+                               ("hevc", "420"), ("hevc", "444"), ("vvc", "420"), ("av1", "420"),
+                               ("av1", "444", {"encoder": "libaom"}),
                                ("jpegxl", None)],
                  learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M"], qualities=tuple(range(1, 9))),
 }[P.name]
@@ -205,7 +208,10 @@ hits = (conv.groupby(["dataset", "setting", "point"])
         .reset_index())
 hits["within_2pct"] = (100 * hits["within_2pct"]).round(1)
 hits.to_csv(OUT / f"rate_targeting_{P.name}.csv", index=False)
-hits.pivot_table(index="setting", columns=["dataset", "point"], values="within_2pct")
+display(hits.pivot_table(index="setting", columns=["dataset", "point"], values="within_2pct"))
+floors = conv.loc[~conv["reachable"], ["codec"]].drop_duplicates()
+floors["why a target can be out of reach"] = floors["codec"].map(RATE_FLOORS)
+floors
 
 # %% [markdown]
 # ## 4. RD curves
