@@ -31,21 +31,35 @@ _OFFSET = 128.0  # moments are computed on x − 128 (same variances, better flo
 
 
 def ssim_maps(
-    x: torch.Tensor, y: torch.Tensor, kernel_1d: torch.Tensor, k1: float = 0.01, k2: float = 0.03, peak: float = 255.0
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """SSIM and contrast-structure (cs) maps of two ``(N, C, H, W)`` batches ('valid' borders)."""
+    x: torch.Tensor,
+    y: torch.Tensor,
+    kernel_1d: torch.Tensor,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    peak: float = 255.0,
+    need_ssim: bool = True,
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """SSIM and contrast-structure (cs) maps of two ``(N, C, H, W)`` batches ('valid' borders).
+
+    With ``need_ssim=False`` only the cs map is computed (the first element is ``None``).
+    """
     c = x.shape[1]
     xc, yc = x - _OFFSET, y - _OFFSET
     stats = filter_valid(torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1), kernel_1d)
     mx, my, exx, eyy, exy = stats.split(c, dim=1)
-    sxx = exx - mx * mx
-    syy = eyy - my * my
-    sxy = exy - mx * my
-    mx, my = mx + _OFFSET, my + _OFFSET
     c1 = (k1 * peak) ** 2
     c2 = (k2 * peak) ** 2
-    cs = (2.0 * sxy + c2) / (sxx + syy + c2)
-    lum = (2.0 * mx * my + c1) / (mx * mx + my * my + c1)
+    mxy = mx * my
+    q = mx * mx
+    q.addcmul_(my, my)  # mx² + my² (centred means)
+    cs_num = (exy - mxy).mul_(2.0).add_(c2)  # 2σ_xy + C2
+    cs_den = (exx + eyy).sub_(q).add_(c2)  # σ_x² + σ_y² + C2
+    cs = cs_num / cs_den
+    if not need_ssim:
+        return None, cs
+    # luminance on the uncentred means μ = m + 128: 2μ_xμ_y = 2m_xm_y + 256(m_x + m_y) + 2·128², same for μ_x² + μ_y²
+    s = (mx + my).mul_(2.0 * _OFFSET).add_(2.0 * _OFFSET * _OFFSET + c1)
+    lum = mxy.mul_(2.0).add_(s) / q.add_(s)
     return lum * cs, cs
 
 
@@ -152,8 +166,9 @@ def _ms_ssim(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kernel: torch.Te
     scales = len(w)
     values = []
     for j in range(scales):
-        s, cs = ssim_maps(x, y, kernel, k1, k2)
-        if j < scales - 1:
+        last = j == scales - 1
+        s, cs = ssim_maps(x, y, kernel, k1, k2, need_ssim=last)
+        if not last:
             values.append(torch.relu(cs.mean(dim=(2, 3))).double())
             pad = (x.shape[2] % 2, x.shape[3] % 2)
             x = F.avg_pool2d(x, kernel_size=2, padding=pad)

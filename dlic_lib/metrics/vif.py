@@ -55,9 +55,8 @@ def _vif(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float) -> torch.Tensor:
     for scale in range(1, 5):
         n = 2 ** (5 - scale) + 1
         k = gaussian_1d(n, n / 5.0)
-        if scale > 1:
-            down = filter_valid(torch.cat([x, y], dim=1), k)[:, :, ::2, ::2]
-            x, y = down.split(c, dim=1)
+        if scale > 1:  # filter and keep every second sample, computing only those
+            x, y = filter_valid(torch.cat([x, y], dim=1), k, step=2).split(c, dim=1)
         stats = filter_valid(torch.cat([x, y, x * x, y * y, x * y], dim=1), k)
         mx, my, exx, eyy, exy = stats.split(c, dim=1)
         sxx = torch.relu(exx - mx * mx)
@@ -65,18 +64,18 @@ def _vif(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float) -> torch.Tensor:
         sxy = exy - mx * my
         g = sxy / (sxx + _EPS)
         sv = syy - g * sxy
+        # the guards of vifp_mscale.m / sewar, in their order
         flat_ref = sxx < _EPS
-        g = torch.where(flat_ref, torch.zeros_like(g), g)
+        g = g.masked_fill(flat_ref, 0.0)
         sv = torch.where(flat_ref, syy, sv)
-        sxx = torch.where(flat_ref, torch.zeros_like(sxx), sxx)
+        sxx = sxx.masked_fill(flat_ref, 0.0)
         flat_dist = syy < _EPS
-        g = torch.where(flat_dist, torch.zeros_like(g), g)
-        sv = torch.where(flat_dist, torch.zeros_like(sv), sv)
-        negative = g < 0
-        sv = torch.where(negative, syy, sv)
+        g = g.masked_fill(flat_dist, 0.0)
+        sv = sv.masked_fill(flat_dist, 0.0)
+        sv = torch.where(g < 0, syy, sv)
         g = torch.relu(g)
         sv = torch.clamp(sv, min=_EPS)
-        sxx64, g64, sv64 = sxx.double(), g.double(), sv.double()
-        num += torch.log10(1.0 + g64 * g64 * sxx64 / (sv64 + sigma_n_sq)).sum(dim=(2, 3))
-        den += torch.log10(1.0 + sxx64 / sigma_n_sq).sum(dim=(2, 3))
+        # log10 terms in the working precision, sums in float64
+        num += torch.log10(1.0 + g * g * sxx / (sv + sigma_n_sq)).sum(dim=(2, 3), dtype=torch.float64)
+        den += torch.log10(1.0 + sxx / sigma_n_sq).sum(dim=(2, 3), dtype=torch.float64)
     return (num / den).mean(dim=1)
