@@ -44,8 +44,18 @@ def ssim_maps(
     With ``need_ssim=False`` only the cs map is computed (the first element is ``None``).
     """
     c = x.shape[1]
-    xc, yc = x - _OFFSET, y - _OFFSET
-    stats = filter_valid(torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1), kernel_1d)
+    if x.requires_grad or y.requires_grad:
+        xc, yc = x - _OFFSET, y - _OFFSET
+        planes = torch.cat([xc, yc, xc * xc, yc * yc, xc * yc], dim=1)
+    else:  # the five planes written straight into one buffer
+        planes = torch.empty((x.shape[0], 5 * c, *x.shape[2:]), dtype=x.dtype, device=x.device)
+        xc, yc = planes[:, :c], planes[:, c : 2 * c]
+        torch.sub(x, _OFFSET, out=xc)
+        torch.sub(y, _OFFSET, out=yc)
+        torch.mul(xc, xc, out=planes[:, 2 * c : 3 * c])
+        torch.mul(yc, yc, out=planes[:, 3 * c : 4 * c])
+        torch.mul(xc, yc, out=planes[:, 4 * c :])
+    stats = filter_valid(planes, kernel_1d)
     mx, my, exx, eyy, exy = stats.split(c, dim=1)
     c1 = (k1 * peak) ** 2
     c2 = (k2 * peak) ** 2
@@ -207,22 +217,26 @@ def ms_ssim_sewar(
     min_dim = min(x.shape[-2:])
     scales = min(len(weights), int(torch.floor(torch.log2(torch.tensor(min_dim / win_size))).item()) + 1)
     w = torch.tensor(weights[:scales], dtype=torch.float64, device=x.device)
+    return per_image(lambda a, b: _ms_ssim_sewar(a, b, w, kernel, scales), x, y)
+
+
+def _ms_ssim_sewar(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, kernel: torch.Tensor, scales: int) -> torch.Tensor:
     ssims, css = [], []
-    for _ in range(scales):
-        s, cs = ssim_maps(x, y, kernel)
-        ssims.append(s.mean(dim=(1, 2, 3)).double())  # sewar averages channels per scale
+    for j in range(scales):
+        s, cs = ssim_maps(x, y, kernel, need_ssim=j == scales - 1)
+        if s is not None:
+            ssims.append(s.mean(dim=(1, 2, 3)).double())  # sewar averages channels per scale
         css.append(cs.mean(dim=(1, 2, 3)).double())
-        x, y = _sewar_down(x), _sewar_down(y)
-    mcs = torch.stack(css[: scales - 1], 0).to(torch.complex128) if scales > 1 else None
-    last = ssims[scales - 1].to(torch.complex128) ** w[scales - 1]
-    if mcs is None:
+        if j < scales - 1:
+            x, y = _sewar_down(torch.cat([x, y], dim=1)).split(x.shape[1], dim=1)
+    last = ssims[-1].to(torch.complex128) ** w[scales - 1]
+    if scales == 1:
         return last.real
+    mcs = torch.stack(css[: scales - 1], 0).to(torch.complex128)
     return (torch.prod(mcs ** w[: scales - 1].view(-1, 1), dim=0) * last).real
 
 
 def _sewar_down(x: torch.Tensor) -> torch.Tensor:
-    # scipy uniform_filter(size=2, mode='reflect'): out[i] = (x[i-1] + x[i]) / 2 with x[-1] = x[0]
-    xp = torch.cat([x[:, :, :1], x], dim=2)
-    xp = torch.cat([xp[:, :, :, :1], xp], dim=3)
-    avg = (xp[:, :, :-1, :-1] + xp[:, :, 1:, :-1] + xp[:, :, :-1, 1:] + xp[:, :, 1:, 1:]) / 4.0
-    return avg[:, :, ::2, ::2]
+    # scipy uniform_filter(size=2, mode='reflect'): out[i] = (x[i-1] + x[i]) / 2 with x[-1] = x[0];
+    # then every second sample: 2×2 means of the image with its first row and column repeated
+    return F.avg_pool2d(F.pad(x, (1, 0, 1, 0), mode="replicate"), kernel_size=2, stride=2)
