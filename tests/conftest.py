@@ -48,11 +48,12 @@ def kodim_crop(kodim01: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(autouse=True)
 def _isolated_dirs(tmp_path_factory, monkeypatch):
-    """Each test writes caches and checkpoints to a private temporary folder, never to ~/.cache."""
+    """Each test writes caches, checkpoints and result tables to a private temporary folder, never to ~/.cache."""
     base = tmp_path_factory.getbasetemp() / "dlic-home"
     monkeypatch.setenv("DLIC_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("DLIC_CACHE_DIR", str(base / "results"))
     monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(base / "checkpoints"))
+    monkeypatch.setenv("DLIC_RESULTS_DIR", str(base / "tables"))
     monkeypatch.setenv("DLIC_DATA_MIRROR", str(_mirror()))
     monkeypatch.setenv("DLIC_OFFLINE", "1")
     monkeypatch.setenv("DLIC_DEVICE", os.environ.get("DLIC_DEVICE", "cpu"))

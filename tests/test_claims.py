@@ -17,7 +17,8 @@ def test_published_claims_of_seed000_are_c01_to_c14():
         claims.published_table("seed999_nothing")
 
 
-def test_ledger_joins_recorded_outcomes_and_marks_the_rest():
+def test_ledger_joins_recorded_outcomes_and_marks_the_rest(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLIC_RESULTS_DIR", str(tmp_path))  # no outcomes recorded by other tests
     before = claims.ledger("seed000")
     assert (before["verdict"] == "not assessed").all()
     claims.record_claim("C08", ours="46.6 / 42.1 / 29.9", setup="Table 8 counts", verdict="reproduced",
