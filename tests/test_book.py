@@ -24,9 +24,13 @@ def book_build_dir(tmp_path_factory) -> Path:
 
 
 def _executed(build_dir: Path, notebook: Path) -> Path:
+    """Run ``notebook`` at smoke once; what it trains, caches and writes stays in ``build_dir``."""
     out = build_dir / "_build" / "executed" / f"{notebook.stem}.ipynb"
     if not out.is_file():
-        run_notebook(notebook, "smoke", output=out, progress=False)
+        with pytest.MonkeyPatch.context() as mp:
+            for name in ("CACHE_DIR", "CHECKPOINT_DIR", "RESULTS_DIR"):
+                mp.setenv(f"DLIC_{name}", str(build_dir / name.lower()))
+            run_notebook(notebook, "smoke", output=out, progress=False)
     return out
 
 

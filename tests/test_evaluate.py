@@ -78,7 +78,8 @@ def small_images(tmp_path, kodak_dir):
     return {"Kodak": {p.stem: p for p in paths}}
 
 
-def test_run_grid_codes_measures_and_resumes(tmp_path, small_images):
+def test_run_grid_codes_measures_and_resumes(tmp_path, small_images, monkeypatch):
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "no-checkpoints"))
     settings = [conventional_setting("jpeg", (0.5, 1.0), "420"), conventional_setting("webp", (0.5, 1.0)),
                 learned_setting("BF-E", (1, 2))]  # offline, no checkpoint: skipped with the reason
     out = tmp_path / "grid.parquet"

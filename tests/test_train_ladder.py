@@ -70,8 +70,10 @@ def test_hyperprior_profiles_round_crops_to_the_64_pixel_stride():
         TrainConfig.from_profile("quick", model="mbt2018-mean", lmbda=0.0018, crop=96).resolved()
 
 
-def test_finetune_ladder_starts_from_the_mse_rung_and_records_it():
+def test_finetune_ladder_starts_from_the_mse_rung_and_records_it(tmp_path, monkeypatch):
     import torch
+
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path))  # no checkpoint from other tests
 
     from dlic_lib.checkpoints import find_checkpoint
     from dlic_lib.train import finetune_ladder, train_ladder
