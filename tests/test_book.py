@@ -71,6 +71,8 @@ def test_book_runs_on_a_fresh_offline_machine(tmp_path, monkeypatch):
     monkeypatch.setenv("DLIC_DATA_MIRROR", str(tmp_path / "no-mirror"))
     monkeypatch.setenv("DLIC_DATA_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("DLIC_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("DLIC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
     for nb in NOTEBOOKS:
         out = run_notebook(nb, "smoke", output=tmp_path / f"{nb.stem}.ipynb", progress=False)
         text = out.read_text()
