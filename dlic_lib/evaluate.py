@@ -87,9 +87,9 @@ def conventional_setting(codec: str, targets: Iterable[float], chroma: str | Non
     WebP is 4:2:0) and leaves it out of the label. HEVC is searched over fractional CRFs, as
     :func:`~dlic_lib.codecs.encode_to_bpp` does for a codec named by string.
     """
-    from .codecs.rate import TARGETING_OPTIONS
+    from .codecs.rate import targeting_options
 
-    opts = {**TARGETING_OPTIONS.get(codec, {}), **options}
+    opts = targeting_options(codec, **options, **({} if chroma is None else {"chroma": chroma}))
     family = _FAMILY.get(codec, codec)
     label = family
     if chroma is not None:

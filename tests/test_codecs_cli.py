@@ -49,6 +49,28 @@ def test_encode_to_target_bpp(kodim_crop, tmp_path, capsys):
     assert abs(rec["bpp"] / 0.3 - 1) <= 0.02 and rec["encodes"] >= 1 and rec["within_tolerance"]
 
 
+
+def test_encode_to_target_bpp_uses_fine_rate_steps(kodim_crop, tmp_path, capsys):
+    src = tmp_path / "crop.png"
+    Image.fromarray(kodim_crop).save(src)
+    assert main(["encode", "--codec", "hevc", "--bpp", "0.5", str(src), "-o", str(tmp_path / "c.hevc"), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["param_mode"] == "crf" and rec["within_tolerance"]
+    # a mode the user names wins over the targeting default
+    assert main(["encode", "--codec", "hevc", "--bpp", "0.5", "-O", "mode=qp", str(src), "-o", str(tmp_path / "q.hevc"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["param_mode"] == "qp"
+
+
+def test_targeting_options_keep_libaom_for_av1_444():
+    from dlic_lib.codecs import targeting_options
+
+    assert targeting_options("av1") == {"encoder": "svt-av1"}
+    assert targeting_options("av1", chroma="444") == {"chroma": "444"}
+    assert targeting_options("av1", chroma="444", encoder="libaom") == {"chroma": "444", "encoder": "libaom"}
+    assert targeting_options("hevc", mode="qp") == {"mode": "qp"}
+    assert targeting_options("jpeg", chroma="444") == {"chroma": "444"}
+
 def _inputs(tmp_path):
     rng = np.random.default_rng(0)
     files = {}

@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     enc.add_argument("--codec", required=True, help="codec name (see 'dlic codecs list')")
     how = enc.add_mutually_exclusive_group(required=True)
     how.add_argument("--quality", type=float, help="the codec's rate parameter (quality, QP, CRF, distance, ...)")
-    how.add_argument("--bpp", type=float, help="target bits per pixel (searches the rate parameter)")
+    how.add_argument("--bpp", type=float,
+                     help="target bits per pixel (searches the rate parameter; HEVC, VVC and AV1 use fine-step modes)")
     enc.add_argument("-o", "--output", type=Path, required=True, help="where to write the stored bytes")
     enc.add_argument("--decoded", type=Path, help="also write the decoded image as PNG")
     enc.add_argument("--tolerance", type=float, default=0.02, help="relative bpp tolerance for --bpp (default 0.02)")
@@ -84,10 +85,12 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from ..codecs import encode_to_bpp, get_codec
+    from ..codecs import encode_to_bpp, get_codec, targeting_options
     from ..data import read_image, write_png
 
     options = _parse_options(args.option)
+    if args.bpp is not None:  # fine rate parameters (fractional CRF/QP) unless the user set them
+        options = targeting_options(args.codec, **options)
     codec = get_codec(args.codec, **options)
     image = read_image(args.input)
     record: dict

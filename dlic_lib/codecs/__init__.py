@@ -13,13 +13,13 @@ from .base import Codec, CodecUnavailableError, CodedImage, QualitySpec
 from .ffmpeg_codecs import Av1Codec, HevcCodec, JpegXlCodec, VvcCodec
 from .learned import LEARNED_ARCHITECTURES, LearnedCodec
 from .pillow_codecs import Jpeg2000Codec, JpegCodec, WebpCodec
-from .rate import KODAK_UNREACHABLE, RATE_FLOORS, SEED000_TARGETS, TARGETING_OPTIONS, RateResult, encode_to_bpp
+from .rate import KODAK_UNREACHABLE, RATE_FLOORS, SEED000_TARGETS, TARGETING_OPTIONS, RateResult, encode_to_bpp, targeting_options
 from .registry import CODECS, CONVENTIONAL_CODECS, LEARNED_CODECS, codec_names, get_codec, list_codecs
 
 __all__ = [
     "Codec", "CodedImage", "QualitySpec", "CodecUnavailableError",
     "JpegCodec", "WebpCodec", "Jpeg2000Codec", "HevcCodec", "VvcCodec", "Av1Codec", "JpegXlCodec",
     "LearnedCodec", "LEARNED_ARCHITECTURES",
-    "encode_to_bpp", "RateResult", "TARGETING_OPTIONS", "SEED000_TARGETS", "RATE_FLOORS", "KODAK_UNREACHABLE",
+    "encode_to_bpp", "targeting_options", "RateResult", "TARGETING_OPTIONS", "SEED000_TARGETS", "RATE_FLOORS", "KODAK_UNREACHABLE",
     "CODECS", "CONVENTIONAL_CODECS", "LEARNED_CODECS", "get_codec", "codec_names", "list_codecs",
 ]

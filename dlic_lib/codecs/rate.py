@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import DlicError
 from .base import Codec, CodedImage
 
-__all__ = ["RateResult", "encode_to_bpp", "TARGETING_OPTIONS", "SEED000_TARGETS", "RATE_FLOORS", "KODAK_UNREACHABLE"]
+__all__ = ["RateResult", "encode_to_bpp", "targeting_options", "TARGETING_OPTIONS", "SEED000_TARGETS", "RATE_FLOORS", "KODAK_UNREACHABLE"]
 
 #: the four seed-000 target rates (bpp)
 SEED000_TARGETS = (0.06, 0.125, 0.25, 0.5)
@@ -38,6 +38,17 @@ TARGETING_OPTIONS: dict[str, dict[str, Any]] = {
     "av1": {"encoder": "svt-av1"},
 }
 
+
+
+def targeting_options(codec: str, **options: Any) -> dict[str, Any]:
+    """``codec``'s :data:`TARGETING_OPTIONS` overridden by ``options``.
+
+    SVT-AV1 codes 4:2:0 only, so AV1 asked for 4:4:4 without an ``encoder`` keeps libaom.
+    """
+    defaults = dict(TARGETING_OPTIONS.get(codec, {}))
+    if codec == "av1" and str(options.get("chroma", "420")) == "444" and "encoder" not in options:
+        defaults.pop("encoder", None)
+    return {**defaults, **options}
 
 #: why a codec's rate cannot go below its lowest parameter (with :data:`TARGETING_OPTIONS`)
 RATE_FLOORS: dict[str, str] = {
@@ -137,7 +148,7 @@ def encode_to_bpp(
     if isinstance(codec, str):
         from .registry import get_codec
 
-        codec = get_codec(codec, **TARGETING_OPTIONS.get(codec, {}))
+        codec = get_codec(codec, **targeting_options(codec))
     try:
         target = float(target_bpp)
     except (TypeError, ValueError):
