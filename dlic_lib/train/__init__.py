@@ -17,7 +17,7 @@ _EXPORTS = {
     "quality_for_lambda": "ladder", "train_ladder": "ladder", "finetune_ladder": "ladder",
     "RateDistortionLoss": "loss", "bits_per_pixel": "loss",
     "MODEL_NAMES": "models", "build_model": "models", "zoo_channels": "models",
-    "TRAIN_PRESETS": "presets", "FINETUNE_PRESETS": "presets",
+    "TRAIN_PRESETS": "presets", "FINETUNE_PRESETS": "presets", "train_all": "parallel",
 }
 __all__ = sorted(_EXPORTS)
 

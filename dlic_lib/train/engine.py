@@ -342,6 +342,7 @@ def train(
     restart: bool = False,
     max_steps_this_run: int | None = None,
     progress: bool = True,
+    progress_position: int | None = None,
     amp: bool | None = None,
     channels_last: bool | None = None,
     prefetch: bool | None = None,
@@ -351,6 +352,7 @@ def train(
 
     ``resume=False`` refuses to continue an existing unfinished run; ``restart=True`` deletes it first.
     ``max_steps_this_run`` stops (after a checkpoint) once that many steps were done in this call.
+    ``progress_position`` is the line of the progress bar when several runs train side by side.
     ``amp``/``channels_last`` default to on for CUDA (bfloat16 autocast of the transforms; entropy
     models stay float32) and off on CPU. SIGINT/SIGTERM stop cleanly at the next step after a checkpoint.
     """
@@ -467,7 +469,7 @@ def train(
     last_ckpt = t0
     steps_this_run = 0
     net.train()
-    bar = tqdm(total=cfg.steps, initial=step, desc=f"{cfg.model} {cfg.metric} λ={cfg.lmbda:g}", unit="step", disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=cfg.steps, initial=step, desc=f"{cfg.model} {cfg.metric} λ={cfg.lmbda:g}", unit="step", disable=not progress, dynamic_ncols=True, position=progress_position)
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if amp else None
     stopped = False
     try:

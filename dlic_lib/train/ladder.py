@@ -91,24 +91,25 @@ def train_ladder(
     qualities: Iterable[int] | None = None,
     profile: str = "quick",
     overrides: dict | None = None,
+    jobs: int = 1,
     **train_kwargs,
 ) -> list:
     """Train one model per λ (default: the zoo λ of ``qualities``, or all 8 rungs), each resumable.
 
     Finished runs are not retrained (their registry entry is refreshed). ``overrides`` replace profile
-    sizes (steps, N, M, crop, batch, lr, ...); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
+    sizes (steps, N, M, crop, batch, lr, ...); ``jobs`` rungs train side by side on a CPU
+    (:func:`~dlic_lib.train.parallel.train_all`); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
     Returns the :class:`~dlic_lib.train.engine.TrainResult` of every rung, in order.
     """
-    from .engine import TrainConfig, train
+    from .engine import TrainConfig
+    from .parallel import train_all
 
     if lambdas is None:
         qs = list(qualities) if qualities is not None else list(range(1, 9))
         lambdas = [lambda_for_quality(q, metric) for q in qs]
-    results = []
-    for lmbda in parse_lambdas(list(lambdas)):
-        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **(overrides or {}))
-        results.append(train(config, **train_kwargs))
-    return results
+    configs = [TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **(overrides or {}))
+               for lmbda in parse_lambdas(list(lambdas))]
+    return train_all(configs, jobs=jobs, **train_kwargs)
 
 
 def finetune_ladder(
@@ -118,6 +119,7 @@ def finetune_ladder(
     metric: str = "ms-ssim",
     from_metric: str = "mse",
     profile: str = "quick",
+    jobs: int = 1,
     **train_kwargs,
 ) -> list:
     """Train ``metric`` models per quality, starting from the ``from_metric`` release of that rung.
@@ -125,10 +127,11 @@ def finetune_ladder(
     Uses :data:`~dlic_lib.train.presets.FINETUNE_PRESETS` for ``profile`` (``full`` has none: there
     every objective is trained from scratch with :func:`train_ladder`). The ``from_metric`` rungs
     must exist (e.g. from :func:`train_ladder` with the same profile). Each run records the sha256
-    of its starting weights in its configuration.
+    of its starting weights in its configuration. ``jobs`` as in :func:`train_ladder`.
     """
     from ..checkpoints import find_checkpoint, missing_checkpoint_message
-    from .engine import TrainConfig, train
+    from .engine import TrainConfig
+    from .parallel import train_all
     from .presets import FINETUNE_PRESETS, preset
 
     preset(profile)  # validates the name
@@ -137,12 +140,11 @@ def finetune_ladder(
         raise DlicError(f"profile {profile!r} trains every objective from scratch; use train_ladder(metric={metric!r})")
     _check_metric(metric)
     _check_metric(from_metric)
-    results = []
+    configs = []
     for q in parse_qualities(list(qualities)):
         start = find_checkpoint(model, from_metric, q, profile=profile)
         if start is None:
             raise DlicError("fine-tuning needs its starting model: " + missing_checkpoint_message(model, from_metric, q))
-        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lambda_for_quality(q, metric),
-                                          init_from=str(start.path), N=start.N, M=start.M, **overrides)
-        results.append(train(config, **train_kwargs))
-    return results
+        configs.append(TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lambda_for_quality(q, metric),
+                                                init_from=str(start.path), N=start.N, M=start.M, **overrides))
+    return train_all(configs, jobs=jobs, **train_kwargs)
