@@ -144,14 +144,19 @@ display(HTML(plots.thumbnails_html(highres_prepared, [f"{p.stem}" for p in highr
 # %%
 learned = [learned_setting(name, CHAPTER["qualities"]) for name in CHAPTER["learned"]]
 if offline() and train_missing:
+    import os
+
+    from dlic_lib.device import resolve_device
     from dlic_lib.train import finetune_ladder, train_ladder
 
+    # on a CPU with cores to spare the rungs of a ladder train side by side (two or more cores each)
+    jobs = 1 if resolve_device(None).startswith("cuda") else max(1, min(len(CHAPTER["qualities"]), (os.cpu_count() or 1) // 2))
     for s in sorted(learned, key=lambda s: s.label.endswith("-M")):  # -E first: -M starts from it
         metric = s.options["metric"]
         if metric == "mse" or P.train_preset == "full":
-            train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=False)
+            train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=False, jobs=jobs)
         else:
-            finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=False)
+            finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=False, jobs=jobs)
 
 weights = []
 for s in learned:
