@@ -93,3 +93,26 @@ def test_finetune_ladder_starts_from_the_mse_rung_and_records_it(tmp_path, monke
     assert not torch.equal(w0, w1) and (w1 - w0).abs().max() < 0.05
     with pytest.raises(DlicError, match="trains every objective from scratch"):
         finetune_ladder("bmshj2018-factorized", [1], profile="full", progress=False)
+
+
+def test_warm_start_ladder_starts_each_rung_from_the_one_below(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path))  # no checkpoint from other tests
+
+    from dlic_lib.cli import main
+    from dlic_lib.train import train_ladder
+
+    results = train_ladder("bmshj2018-factorized", qualities=[3, 1, 2], profile="smoke", progress=False, warm_start=True)
+    assert [r.entry.quality for r in results] == [3, 1, 2]  # the order given
+    q3, q1, q2 = results
+    assert q1.config.init_from is None
+    assert q2.config.init_from == str(q1.run_dir / "release.pt")
+    assert q3.config.init_from == str(q2.run_dir / "release.pt")
+    assert q3.entry.config["init_from"] == q3.config.init_from  # recorded with the checkpoint
+    (scratch,) = train_ladder("bmshj2018-factorized", qualities=[3], profile="smoke", progress=False)
+    assert scratch.run_dir != q3.run_dir  # a warm-started rung is a run of its own
+    with pytest.raises(DlicError, match="one after another"):
+        train_ladder("bmshj2018-factorized", qualities=[1, 2], profile="smoke", progress=False, warm_start=True, jobs=2)
+    # the CLI reaches the same runs (already trained, so nothing is trained again)
+    assert main(["train", "--profile", "smoke", "--qualities", "1,2", "--warm-start", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert str(q1.run_dir) in out and str(q2.run_dir) in out

@@ -37,6 +37,8 @@ def register(subparsers) -> None:
     p.add_argument("--restart", action="store_true", help="delete unfinished or finished runs of these settings and start over")
     p.add_argument("--jobs", type=int, default=1,
                    help="rungs trained side by side on a CPU, sharing its threads (default: 1, one after another)")
+    p.add_argument("--warm-start", action="store_true",
+                   help="train the lowest λ from scratch and start every other rung from the rung below it")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_train)
 
@@ -52,7 +54,7 @@ def register(subparsers) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from ..errors import DlicError
-    from ..train import TrainConfig, lambda_for_quality, parse_lambdas, parse_qualities, train_all
+    from ..train import lambda_for_quality, parse_lambdas, parse_qualities, train_ladder
     from ..train.models import check_model_name
 
     check_model_name(args.model)
@@ -68,11 +70,11 @@ def _train(args: argparse.Namespace) -> int:
         lambdas = parse_lambdas(_DEFAULT_LADDER[args.metric])
     overrides = {"steps": args.steps, "N": args.N, "M": args.M, "crop": args.crop, "batch": args.batch, "lr": args.lr,
                  "seed": args.seed, "release_dtype": args.release_dtype, "data": args.data}
-    configs = [TrainConfig.from_profile(args.profile, model=args.model, metric=args.metric, lmbda=l, **overrides) for l in lambdas]
-    results = train_all(configs, jobs=args.jobs, device=args.device, resume=args.resume, restart=args.restart,
-                        progress=not args.no_progress)
-    for config, result in zip(configs, results):
-        v = result.val
+    results = train_ladder(args.model, lambdas, metric=args.metric, profile=args.profile, overrides=overrides,
+                           jobs=args.jobs, warm_start=args.warm_start, device=args.device, resume=args.resume,
+                           restart=args.restart, progress=not args.no_progress)
+    for result in results:
+        config, v = result.config, result.val
         print(f"{config.model} {config.metric} λ={config.lmbda:g} q{result.entry.quality if result.entry else '?'} "
               f"steps={result.step} val bpp={v.get('bpp', float('nan')):.4f} psnr={v.get('psnr', float('nan')):.2f} dB  {result.run_dir}",
               flush=True)

@@ -166,6 +166,7 @@ class TrainResult:
     entry: Any = None  # CheckpointEntry once released
     val: dict = field(default_factory=dict)
     log: Any = None  # pandas DataFrame
+    config: Any = None  # the resolved TrainConfig
 
     @property
     def state_path(self) -> Path:
@@ -395,7 +396,7 @@ def train(
         entry = None
         if register:
             entry = register_checkpoint(**state["release_info"])
-        return TrainResult(run_dir, state["step"], True, entry, state.get("val", {}), TrainLog(params, state["log_rows"]).frame())
+        return TrainResult(run_dir, state["step"], True, entry, state.get("val", {}), TrainLog(params, state["log_rows"]).frame(), cfg)
 
     # data
     data = training_data(cfg.data)
@@ -527,7 +528,7 @@ def train(
                 save_state()
                 if stop.requested:
                     raise KeyboardInterrupt
-                return TrainResult(run_dir, step, False, None, {}, log.frame())
+                return TrainResult(run_dir, step, False, None, {}, log.frame(), cfg)
     finally:
         bar.close()
         sampler.close()
@@ -550,4 +551,4 @@ def train(
     save_state(finished=True, extra={"release_info": release_info, "val": val})
     log.write(run_dir / "log.parquet")
     entry = register_checkpoint(**release_info) if register else None
-    return TrainResult(run_dir, step, True, entry, val, log.frame())
+    return TrainResult(run_dir, step, True, entry, val, log.frame(), cfg)

@@ -92,6 +92,7 @@ def train_ladder(
     profile: str = "quick",
     overrides: dict | None = None,
     jobs: int = 1,
+    warm_start: bool = False,
     **train_kwargs,
 ) -> list:
     """Train one model per λ (default: the zoo λ of ``qualities``, or all 8 rungs), each resumable.
@@ -99,7 +100,10 @@ def train_ladder(
     Finished runs are not retrained (their registry entry is refreshed). ``overrides`` replace profile
     sizes (steps, N, M, crop, batch, lr, ...); ``jobs`` rungs train side by side on a CPU
     (:func:`~dlic_lib.train.parallel.train_all`); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
-    Returns the :class:`~dlic_lib.train.engine.TrainResult` of every rung, in order.
+    With ``warm_start`` the lowest λ trains from scratch and every other rung starts from the
+    released weights of the rung below it (one after another). Returns the
+    :class:`~dlic_lib.train.engine.TrainResult` of every rung in the order given (with
+    ``warm_start``, only of the rungs reached when a run stopped early).
     """
     from .engine import TrainConfig
     from .parallel import train_all
@@ -107,9 +111,27 @@ def train_ladder(
     if lambdas is None:
         qs = list(qualities) if qualities is not None else list(range(1, 9))
         lambdas = [lambda_for_quality(q, metric) for q in qs]
-    configs = [TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **(overrides or {}))
-               for lmbda in parse_lambdas(list(lambdas))]
-    return train_all(configs, jobs=jobs, **train_kwargs)
+    lambdas = parse_lambdas(list(lambdas))
+    overrides = dict(overrides or {})
+    configs = [TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **overrides) for lmbda in lambdas]
+    if not warm_start:
+        return train_all(configs, jobs=jobs, **train_kwargs)
+    if jobs != 1:
+        raise DlicError("warm_start trains each rung from the one below it, one after another; use jobs=1")
+    if overrides.get("init_from") is not None:
+        raise DlicError("warm_start chooses each rung's starting weights itself; leave init_from unset")
+    for config in configs:
+        config.resolved()  # report bad settings before any training starts
+    done: dict[float, object] = {}
+    start = None
+    for lmbda in sorted(set(lambdas)):
+        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **{**overrides, "init_from": start})
+        result = train_all([config], **train_kwargs)[0]
+        done[lmbda] = result
+        if not result.finished:
+            break  # stopped early (signal or step limit): the rungs above need this one's release
+        start = str(result.run_dir / "release.pt")
+    return [done[lmbda] for lmbda in lambdas if lmbda in done]
 
 
 def finetune_ladder(
