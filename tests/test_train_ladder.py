@@ -112,6 +112,14 @@ def test_warm_start_ladder_starts_each_rung_from_the_one_below(tmp_path, monkeyp
     assert scratch.run_dir != q3.run_dir  # a warm-started rung is a run of its own
     with pytest.raises(DlicError, match="one after another"):
         train_ladder("bmshj2018-factorized", qualities=[1, 2], profile="smoke", progress=False, warm_start=True, jobs=2)
+    with pytest.raises(DlicError, match="pass warm_start=True"):
+        train_ladder("bmshj2018-factorized", qualities=[1, 2], profile="smoke", progress=False, warm_steps=3)
+    with pytest.raises(DlicError, match="warm_steps must be a positive integer"):
+        train_ladder("bmshj2018-factorized", qualities=[1, 2], profile="smoke", progress=False, warm_start=True, warm_steps=0)
+    # warm rungs can train longer than the first one
+    longer = train_ladder("bmshj2018-factorized", qualities=[1, 2], profile="smoke", progress=False, warm_start=True,
+                          warm_steps=10)
+    assert [r.step for r in longer] == [8, 10] and longer[0].run_dir == q1.run_dir
     # the CLI reaches the same runs (already trained, so nothing is trained again)
     assert main(["train", "--profile", "smoke", "--qualities", "1,2", "--warm-start", "--no-progress"]) == 0
     out = capsys.readouterr().out

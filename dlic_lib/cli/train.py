@@ -39,6 +39,8 @@ def register(subparsers) -> None:
                    help="rungs trained side by side on a CPU, sharing its threads (default: 1, one after another)")
     p.add_argument("--warm-start", action="store_true",
                    help="train the lowest λ from scratch and start every other rung from the rung below it")
+    p.add_argument("--warm-steps", type=int, default=None,
+                   help="with --warm-start: steps of the warm-started rungs (default: --steps or the profile's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_train)
 
@@ -71,7 +73,7 @@ def _train(args: argparse.Namespace) -> int:
     overrides = {"steps": args.steps, "N": args.N, "M": args.M, "crop": args.crop, "batch": args.batch, "lr": args.lr,
                  "seed": args.seed, "release_dtype": args.release_dtype, "data": args.data}
     results = train_ladder(args.model, lambdas, metric=args.metric, profile=args.profile, overrides=overrides,
-                           jobs=args.jobs, warm_start=args.warm_start, device=args.device, resume=args.resume,
+                           jobs=args.jobs, warm_start=args.warm_start, warm_steps=args.warm_steps, device=args.device, resume=args.resume,
                            restart=args.restart, progress=not args.no_progress)
     for result in results:
         config, v = result.config, result.val

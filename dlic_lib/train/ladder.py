@@ -93,6 +93,7 @@ def train_ladder(
     overrides: dict | None = None,
     jobs: int = 1,
     warm_start: bool = False,
+    warm_steps: int | None = None,
     **train_kwargs,
 ) -> list:
     """Train one model per λ (default: the zoo λ of ``qualities``, or all 8 rungs), each resumable.
@@ -101,7 +102,8 @@ def train_ladder(
     sizes (steps, N, M, crop, batch, lr, ...); ``jobs`` rungs train side by side on a CPU
     (:func:`~dlic_lib.train.parallel.train_all`); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
     With ``warm_start`` the lowest λ trains from scratch and every other rung starts from the
-    released weights of the rung below it (one after another). Returns the
+    released weights of the rung below it (one after another), for ``warm_steps`` steps (default:
+    the profile's or ``overrides``' steps). Returns the
     :class:`~dlic_lib.train.engine.TrainResult` of every rung in the order given (with
     ``warm_start``, only of the rungs reached when a run stopped early).
     """
@@ -115,17 +117,24 @@ def train_ladder(
     overrides = dict(overrides or {})
     configs = [TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **overrides) for lmbda in lambdas]
     if not warm_start:
+        if warm_steps is not None:
+            raise DlicError("warm_steps applies to warm-started rungs; pass warm_start=True as well")
         return train_all(configs, jobs=jobs, **train_kwargs)
     if jobs != 1:
         raise DlicError("warm_start trains each rung from the one below it, one after another; use jobs=1")
     if overrides.get("init_from") is not None:
         raise DlicError("warm_start chooses each rung's starting weights itself; leave init_from unset")
+    if warm_steps is not None and (isinstance(warm_steps, bool) or not isinstance(warm_steps, int) or warm_steps < 1):
+        raise DlicError(f"warm_steps must be a positive integer, got {warm_steps!r}")
     for config in configs:
         config.resolved()  # report bad settings before any training starts
     done: dict[float, object] = {}
     start = None
     for lmbda in sorted(set(lambdas)):
-        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **{**overrides, "init_from": start})
+        rung = {**overrides, "init_from": start}
+        if start is not None and warm_steps is not None:
+            rung["steps"] = warm_steps
+        config = TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lmbda, **rung)
         result = train_all([config], **train_kwargs)[0]
         done[lmbda] = result
         if not result.finished:
