@@ -167,6 +167,23 @@ def _information(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float | None) -> 
     return num, den
 
 
+def _per_plane_information(reference: Any, distorted: Any, data_range: float, metric: str, sigma_n_sq: float | None,
+                           channels: str, standard: str, device: str | None) -> torch.Tensor:
+    """IFC (``sigma_n_sq=None``: bits per pixel) or wavelet VIF (information ratio), mean over planes."""
+    x, y = prepare_planes(
+        reference, distorted, data_range, device, torch.float64, min_size=IFC_MIN_SIZE, metric=metric, channels=channels, standard=standard
+    )
+
+    def one(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        c = a.shape[1]
+        a2, b2 = a.reshape(-1, 1, *a.shape[-2:]), b.reshape(-1, 1, *b.shape[-2:])
+        num, den = _information(a2, b2, sigma_n_sq)
+        value = num / (a.shape[-2] * a.shape[-1]) if sigma_n_sq is None else num / den
+        return value.reshape(-1, c).mean(dim=1)
+
+    return per_image(one, x, y)
+
+
 def ifc(
     reference: Any,
     distorted: Any,
@@ -177,17 +194,7 @@ def ifc(
     device: str | None = None,
 ) -> torch.Tensor:
     """Information Fidelity Criterion per image pair (bits per pixel; see the module docstring)."""
-    x, y = prepare_planes(
-        reference, distorted, data_range, device, torch.float64, min_size=IFC_MIN_SIZE, metric="ifc", channels=channels, standard=standard
-    )
-
-    def one(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        c = a.shape[1]
-        a2, b2 = a.reshape(-1, 1, *a.shape[-2:]), b.reshape(-1, 1, *b.shape[-2:])
-        num, _ = _information(a2, b2, None)
-        return (num / (a.shape[-2] * a.shape[-1])).reshape(-1, c).mean(dim=1)
-
-    return per_image(one, x, y)
+    return _per_plane_information(reference, distorted, data_range, "ifc", None, channels, standard, device)
 
 
 def vif_wavelet(
@@ -201,14 +208,4 @@ def vif_wavelet(
     device: str | None = None,
 ) -> torch.Tensor:
     """Wavelet-domain VIF per image pair (``vifvec.m``; see the module docstring)."""
-    x, y = prepare_planes(
-        reference, distorted, data_range, device, torch.float64, min_size=IFC_MIN_SIZE, metric="vif_wavelet", channels=channels, standard=standard
-    )
-
-    def one(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        c = a.shape[1]
-        a2, b2 = a.reshape(-1, 1, *a.shape[-2:]), b.reshape(-1, 1, *b.shape[-2:])
-        num, den = _information(a2, b2, sigma_n_sq)
-        return (num / den).reshape(-1, c).mean(dim=1)
-
-    return per_image(one, x, y)
+    return _per_plane_information(reference, distorted, data_range, "vif_wavelet", sigma_n_sq, channels, standard, device)
