@@ -6,7 +6,7 @@ import os
 
 from .errors import DlicError
 
-__all__ = ["resolve_device", "device_info"]
+__all__ = ["resolve_device", "device_info", "native_bf16"]
 
 
 def resolve_device(device: str | None = None) -> str:
@@ -38,3 +38,13 @@ def device_info(device: str | None = None) -> dict[str, str]:
     if dev.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(torch.device(dev))
     return info
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` computes bfloat16 natively (a CUDA GPU that supports it; a CPU with AVX512-BF16 or AMX)."""
+    import torch
+
+    if device.startswith("cuda"):
+        return bool(torch.cuda.is_bf16_supported())
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(bool(probe()) for probe in probes if probe is not None)

@@ -187,10 +187,20 @@ def test_unknown_profile_or_setting():
         TrainConfig.from_profile("smoke", epochs=3)
 
 
-def test_amp_is_refused_on_cpu(small_pool, tmp_path, monkeypatch):
-    _use_dir(monkeypatch, tmp_path, "amp")
-    with pytest.raises(DlicError, match="CUDA"):
-        train(_config(small_pool), progress=False, amp=True)
+@pytest.mark.parametrize("native", [False, True])
+def test_cpu_mixed_precision_follows_native_bf16(native, small_pool, tmp_path, monkeypatch):
+    """bfloat16 autocast is the default where the CPU computes bfloat16 natively; either way can be forced."""
+    import dlic_lib.device
+
+    monkeypatch.setattr(dlic_lib.device, "native_bf16", lambda device: native)
+    _use_dir(monkeypatch, tmp_path, f"amp-default-{native}")
+    default = train(_config(small_pool, steps=2, ckpt_every=2, val_every=2), progress=False)
+    assert default.entry.config["amp"] is native and default.entry.config["channels_last"] is True
+    _use_dir(monkeypatch, tmp_path, f"amp-forced-{native}")
+    forced = train(_config(small_pool, steps=2, ckpt_every=2, val_every=2), progress=False, amp=not native)
+    assert forced.entry.config["amp"] is (not native)
+    assert _release_state(forced)["entropy_bottleneck.quantiles"].dtype == torch.float32
+    assert not torch.equal(_release_state(default)["g_a.0.weight"], _release_state(forced)["g_a.0.weight"])
 
 
 @pytest.mark.parametrize("model", ["bmshj2018-hyperprior", "mbt2018-mean"])
@@ -202,7 +212,7 @@ def test_hyperprior_models_train_and_release(model, small_pool, tmp_path, monkey
 
 
 def test_entropy_models_stay_fp32_under_autocast():
-    """The mixed-precision path (used on CUDA) checked with CPU bfloat16 autocast."""
+    """Under bfloat16 autocast the transforms run in reduced precision, the entropy models in float32."""
     from dlic_lib.train.engine import _entropy_models_in_fp32
     from dlic_lib.train.models import build_model
 

@@ -31,8 +31,14 @@ def register(subparsers) -> None:
         ("--seed", int, "random seed"),
     ):
         p.add_argument(name, type=typ, default=None, help=f"{text} (default: from the profile)")
+    p.add_argument("--quantizer", choices=("noise", "mixed"), default=None,
+                   help="latent quantisation in training: noise (CompressAI) or mixed (noisy rate, rounded latents "
+                        "into the decoder; factorized and hyperprior models) (default: from the profile)")
     p.add_argument("--release-dtype", choices=("fp32", "fp16"), default=None, help="precision of the released weights")
     p.add_argument("--device", default=None, help="auto | cpu | cuda[:N] (default: DLIC_DEVICE or auto)")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                   help="bf16: bfloat16 autocast of the transforms (entropy models stay float32); auto (default): bf16 "
+                        "where the device computes it natively (CUDA GPUs, CPUs with AVX512-BF16 or AMX), else fp32")
     p.add_argument("--resume", action="store_true", help="continue unfinished runs from their last checkpoint")
     p.add_argument("--restart", action="store_true", help="delete unfinished or finished runs of these settings and start over")
     p.add_argument("--jobs", type=int, default=1,
@@ -71,9 +77,10 @@ def _train(args: argparse.Namespace) -> int:
     else:
         lambdas = parse_lambdas(_DEFAULT_LADDER[args.metric])
     overrides = {"steps": args.steps, "N": args.N, "M": args.M, "crop": args.crop, "batch": args.batch, "lr": args.lr,
-                 "seed": args.seed, "release_dtype": args.release_dtype, "data": args.data}
+                 "seed": args.seed, "release_dtype": args.release_dtype, "data": args.data,
+                 "quantizer": args.quantizer}
     results = train_ladder(args.model, lambdas, metric=args.metric, profile=args.profile, overrides=overrides,
-                           jobs=args.jobs, warm_start=args.warm_start, warm_steps=args.warm_steps, device=args.device, resume=args.resume,
+                           jobs=args.jobs, warm_start=args.warm_start, warm_steps=args.warm_steps, device=args.device, amp={"auto": None, "bf16": True, "fp32": False}[args.precision], resume=args.resume,
                            restart=args.restart, progress=not args.no_progress)
     for result in results:
         config, v = result.config, result.val

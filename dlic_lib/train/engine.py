@@ -28,8 +28,9 @@ from ..config import checkpoint_dir
 from ..errors import DlicError
 from .ladder import lambda_for_quality, quality_for_lambda
 from .loss import MS_SSIM_MIN_SIDE, RateDistortionLoss, psnr_from_mse
-from .models import build_model, check_model_name, entropy_parameter_names, model_stride, zoo_channels
+from .models import build_model, check_model_name, entropy_parameter_names, model_class_name, model_stride, zoo_channels
 from .presets import preset
+from .quantizers import check_quantizer, mixed_forward
 
 __all__ = ["TrainConfig", "TrainResult", "train", "run_dir_for", "STATE_FORMAT"]
 
@@ -71,6 +72,7 @@ class TrainConfig:
     data: Any = "wikimedia-photos"  # dataset name, folder, or list of image files
     profile: str = "custom"
     init_from: str | None = None  # release checkpoint whose weights start the run (fine-tuning), same model/N/M
+    quantizer: str = "noise"  # "mixed": noisy rate, rounded (straight-through) latents into the decoder
 
     @classmethod
     def from_profile(cls, profile: str, **overrides: Any) -> "TrainConfig":
@@ -123,6 +125,7 @@ class TrainConfig:
             raise DlicError(f"val_crop must be at least 64 pixels, got {cfg.val_crop}")
         if cfg.metric == "ms-ssim" and cfg.crop < MS_SSIM_MIN_SIDE:
             raise DlicError(f"MS-SSIM training needs crops of at least {MS_SSIM_MIN_SIDE} pixels, got {cfg.crop}")
+        check_quantizer(cfg.quantizer, model_class_name(cfg.model))
         if cfg.release_dtype not in ("fp32", "fp16"):
             raise DlicError(f"release_dtype must be 'fp32' or 'fp16', got {cfg.release_dtype!r}")
         cfg.lr_decay_at = tuple(float(f) for f in cfg.lr_decay_at)
@@ -146,8 +149,10 @@ class TrainConfig:
     def run_id(self) -> str:
         """``<model>-<metric>-q<quality>-<profile>-<hash of the settings>`` (call on a resolved config)."""
         ident = {k: v for k, v in self.as_dict().items() if k not in _NOT_IN_RUN_ID}
+        if self.quantizer == "noise":
+            del ident["quantizer"]  # run ids of runs with CompressAI's default quantizer do not depend on it
         if self.init_from is None:
-            del ident["init_from"]  # run ids of runs trained from scratch do not depend on this field
+            del ident["init_from"]  # nor do those of runs trained from scratch on this field
         else:  # the starting weights, not where their file lies
             from ..data import sha256_file
 
@@ -354,13 +359,16 @@ def train(
     ``resume=False`` refuses to continue an existing unfinished run; ``restart=True`` deletes it first.
     ``max_steps_this_run`` stops (after a checkpoint) once that many steps were done in this call.
     ``progress_position`` is the line of the progress bar when several runs train side by side.
-    ``amp``/``channels_last`` default to on for CUDA (bfloat16 autocast of the transforms; entropy
-    models stay float32) and off on CPU. SIGINT/SIGTERM stop cleanly at the next step after a checkpoint.
+    ``amp`` (bfloat16 autocast of the transforms; entropy models stay float32) defaults to on where the
+    device computes bfloat16 natively (:func:`dlic_lib.device.native_bf16`), ``channels_last`` to on:
+    on two AVX512-BF16 CPU cores the ``quick`` factorized model trains 2.3x faster with both (1.3x
+    with channels-last alone) at the same Kodak RD point within run-to-run spread.
+    SIGINT/SIGTERM stop cleanly at the next step after a checkpoint.
     """
     import torch
 
     from ..checkpoints import register_checkpoint
-    from ..device import resolve_device
+    from ..device import native_bf16, resolve_device
     from .crops import CropSampler, ImagePool, center_crops
     from .log import TrainLog
     from .sources import training_data
@@ -368,10 +376,8 @@ def train(
     cfg = config.resolved()
     dev = resolve_device(device)
     on_cuda = dev.startswith("cuda")
-    amp = on_cuda if amp is None else bool(amp)
-    if amp and not on_cuda:
-        raise DlicError("mixed precision (amp) is only used on CUDA devices; leave it off on the CPU")
-    channels_last = on_cuda if channels_last is None else bool(channels_last)
+    amp = native_bf16(dev) if amp is None else bool(amp)
+    channels_last = True if channels_last is None else bool(channels_last)
     prefetch = on_cuda if prefetch is None else bool(prefetch)
 
     run_dir = checkpoint_dir() / "runs" / cfg.run_id()
@@ -425,6 +431,7 @@ def train(
     milestones = sorted({max(1, round(f * cfg.steps)) for f in cfg.lr_decay_at if 0 < f < 1})
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=cfg.lr_gamma)
     criterion = RateDistortionLoss(cfg.lmbda, cfg.metric)
+    forward = (lambda batch: mixed_forward(net, batch)) if cfg.quantizer == "mixed" else net
 
     provenance = {**data.provenance, "n_train": len(data.train), "n_val": len(data.val), "val_crops": len(val_crops), "val_side": val_side,
                   "train_files": [p.name for p in data.train], "val_files": [p.name for p in data.val]}
@@ -471,7 +478,7 @@ def train(
     steps_this_run = 0
     net.train()
     bar = tqdm(total=cfg.steps, initial=step, desc=f"{cfg.model} {cfg.metric} λ={cfg.lmbda:g}", unit="step", disable=not progress, dynamic_ncols=True, position=progress_position)
-    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16) if amp else None
+    autocast = torch.autocast(device_type="cuda" if on_cuda else "cpu", dtype=torch.bfloat16) if amp else None
     stopped = False
     try:
         with _StopFlag() as stop:
@@ -484,9 +491,9 @@ def train(
                 aux_optimizer.zero_grad(set_to_none=True)
                 if autocast is not None:
                     with autocast:
-                        out = net(x)
+                        out = forward(x)
                 else:
-                    out = net(x)
+                    out = forward(x)
                 losses = criterion(out, x)
                 losses["loss"].backward()
                 if cfg.clip_max_norm:

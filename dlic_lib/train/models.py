@@ -9,7 +9,7 @@ from ..errors import DlicError
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["MODEL_NAMES", "build_model", "zoo_channels", "entropy_parameter_names"]
+__all__ = ["MODEL_NAMES", "build_model", "model_class_name", "zoo_channels", "entropy_parameter_names"]
 
 #: model name → CompressAI class name (``compressai.models``)
 _CLASSES = {
@@ -42,6 +42,11 @@ def zoo_channels(model: str, quality: int) -> tuple[int, int]:
     q = min(max(int(quality), min(table)), max(table))
     sizes = table[q]
     return (sizes[0], sizes[0]) if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
+def model_class_name(model: str) -> str:
+    """The CompressAI class name of ``model`` (e.g. ``"FactorizedPrior"``)."""
+    return _CLASSES[check_model_name(model)]
 
 
 def build_model(model: str, N: int, M: int) -> "torch.nn.Module":
