@@ -5,6 +5,10 @@ CompressAI's models train with uniform noise everywhere (Ballé et al.): the rat
 ``round(y)``. ``"mixed"`` (Minnen & Singh, ICIP 2020) keeps the noisy rate term but feeds the
 synthesis transforms the rounded latents that the real decoder sees, with a straight-through
 gradient, removing that train/test mismatch of the decoder.
+
+Measured with the ``quick`` factorized model at λ=0.0018 (5000 steps, float32, one thread each, same
+seed), Kodak on real bitstreams: noise 0.147 bpp → 26.22 dB PSNR-Y, mixed 0.168 bpp → 26.45 dB, about
++0.06 dB along the noise model's RD slope: within the run-to-run spread, so ``noise`` stays the default.
 """
 
 from __future__ import annotations
