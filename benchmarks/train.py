@@ -8,7 +8,7 @@ twice: in the reference's precision and memory layout (float32, contiguous), and
 (channels-last, bfloat16 autocast where the device computes bfloat16 natively). Its speed is read from its own log (``elapsed_s`` between two logged steps, so setup and the final
 release are not counted). Runs alternate (ref, dlic, ref, dlic, ...) and the medians are compared.
 
-    python benchmarks/train.py [--model bmshj2018-factorized] [--N 64 --M 96 --crop 96 --batch 8] [--steps 30] [--repeats 2]
+    python benchmarks/train.py [--model bmshj2018-factorized] [--N 64 --M 96 --crop 96 --batch 8] [--steps 100] [--repeats 2]
 
 Nothing here is a test: it measures and prints (target: dlic/reference ≥ 1.0).
 """
@@ -79,8 +79,8 @@ def main() -> None:
     parser.add_argument("--M", type=int, default=96)
     parser.add_argument("--crop", type=int, default=96)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 

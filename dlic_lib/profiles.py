@@ -3,7 +3,7 @@
 | profile | for | budget |
 |---|---|---|
 | ``smoke`` | CI: proves every notebook runs end to end | < 60 s per notebook on 2 CPU cores |
-| ``quick`` | a laptop: real, smaller experiments | whole book ~90 min on 2 cores from a cold cache (~50 min of it training networks); chapter 2 12 min with its networks cached; ≤ 10 min all cached |
+| ``quick`` | a laptop: real, smaller experiments | whole book 32 min on 2 cores from a cold cache (20 min of it training networks, with native bfloat16); chapter 2 12 min with its networks cached; ≤ 10 min all cached |
 | ``full`` | a GPU machine: the source documents' settings | hours |
 
 A notebook's ``parameters`` cell names the profile; every other parameter defaults to ``None``
