@@ -241,3 +241,11 @@ def test_ms_ssim_training(mirror_dir, tmp_path, monkeypatch):
     train_rows = r.log[r.log.split == "train"]
     assert r.entry.metric == "ms-ssim" and r.entry.quality == 3
     assert ((train_rows.ms_ssim > 0) & (train_rows.ms_ssim <= 1)).all()
+
+
+@pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs Linux /proc/cpuinfo")
+def test_native_bf16_on_cpu_matches_the_cpu_flags():
+    from dlic_lib.device import native_bf16
+
+    flags = {word for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags") for word in line.split()}
+    assert native_bf16("cpu") is bool(flags & {"avx512_bf16", "amx_bf16"})
