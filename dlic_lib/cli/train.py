@@ -33,7 +33,7 @@ def register(subparsers) -> None:
         p.add_argument(name, type=typ, default=None, help=f"{text} (default: from the profile)")
     p.add_argument("--quantizer", choices=("noise", "mixed"), default=None,
                    help="latent quantisation in training: noise (CompressAI) or mixed (noisy rate, rounded latents "
-                        "into the decoder; factorized and hyperprior models) (default: from the profile)")
+                        "into the decoder; factorized and hyperprior models) (default: noise)")
     p.add_argument("--release-dtype", choices=("fp32", "fp16"), default=None, help="precision of the released weights")
     p.add_argument("--device", default=None, help="auto | cpu | cuda[:N] (default: DLIC_DEVICE or auto)")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
