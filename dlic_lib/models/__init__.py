@@ -1,0 +1,8 @@
+"""Every network of the book, one registry (``@register_model``), one module per family.
+
+Importing this package registers every family. Models never import training code.
+"""
+
+from .registry import MODELS, build_model, get_model_builder, model_names, param_count, register_model
+
+__all__ = ["MODELS", "register_model", "model_names", "get_model_builder", "build_model", "param_count"]

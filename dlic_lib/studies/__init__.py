@@ -1,0 +1,1 @@
+"""Per-chapter study logic: settings by profile, orchestration and claim verdicts (one module per chapter)."""
