@@ -1,4 +1,4 @@
-"""``dlic dsis plan|analyze`` (DSIS sessions, screening, MOS) and ``dlic corr`` (metric–MOS accuracy)."""
+"""``dlic dsis plan|serve|export|analyze`` (DSIS sessions, the browser test, screening, MOS) and ``dlic corr`` (metric–MOS accuracy)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..errors import DlicError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    dsis = subparsers.add_parser("dsis", help="DSIS subjective tests: plan sessions, analyse raw scores")
+    dsis = subparsers.add_parser("dsis", help="DSIS subjective tests: plan sessions, run them in the browser, analyse raw scores")
     dsis.set_defaults(_group_parser=dsis)
     sub = dsis.add_subparsers(dest="dsis_command", metavar="COMMAND")
 
@@ -39,6 +39,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ana.add_argument("--out", help="write the MOS table to this CSV")
     ana.add_argument("--json", action="store_true", help="print the result as JSON")
     ana.set_defaults(func=_analyze)
+
+    srv = sub.add_parser("serve", help="run the test in the browser: rater links, votes in SQLite, dashboard")
+    srv.add_argument("plan", help="plan CSV from `dlic dsis plan` (one row per trial and subject)")
+    srv.add_argument("--stimuli", required=True, help="folder holding every image the plan names")
+    srv.add_argument("--db", required=True, help="vote database (SQLite); reopening it resumes the test")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--scale", choices=["5", "100"], default="5",
+                     help="5-grade impairment scale (default) or continuous 0-100")
+    srv.add_argument("--layout", choices=["sequential", "side-by-side"], default="sequential",
+                     help="reference then impaired (DSIS variant I, default) or both side by side")
+    srv.add_argument("--time-scale", type=float, default=1.0,
+                     help="multiply every plan timing (e.g. 0.2 for a rehearsal)")
+    srv.set_defaults(func=_serve)
+
+    exp = sub.add_parser("export", help="the raw votes of a test as the table `dlic dsis analyze` reads")
+    exp.add_argument("db", help="vote database written by `dlic dsis serve`")
+    exp.add_argument("-o", "--out", required=True, help="raw-vote CSV")
+    exp.set_defaults(func=_export)
 
     corr = subparsers.add_parser("corr", help="PLCC/SROCC/KROCC/RMSE/outlier ratio of metrics against MOS")
     corr.add_argument("--mos", required=True, help="CSV with stimulus, mos and optionally ci95 (half-width)")
@@ -140,6 +159,23 @@ def _analyze(args: argparse.Namespace) -> int:
     if screening is not None:
         print(screening.subjects.to_string(index=False))
     print(mos.to_string(index=False))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ..subjective.server import open_test, serve
+
+    store = open_test(args.plan, args.stimuli, args.db, scale=args.scale, layout=args.layout)
+    serve(store, host=args.host, port=args.port, time_scale=args.time_scale)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ..subjective.server import export_table, write_export
+
+    table = export_table(args.db)
+    write_export(table, args.out, db=args.db)
+    print(f"{len(table)} vote(s) of {table['subject'].nunique()} rater(s) → {args.out}")
     return 0
 
 
