@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import project_root
 from ..errors import DlicError
 
-__all__ = ["FileSpec", "DatasetSpec", "Manifest", "load_manifest", "manifest_path"]
+__all__ = ["FileSpec", "DatasetSpec", "Manifest", "load_manifest", "manifest_path", "manifest_checkpoints"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,22 @@ def manifest_path() -> Path:
 def load_manifest(path: str | Path | None = None) -> Manifest:
     """Read and validate the data manifest (cached per path)."""
     return _load(Path(path) if path is not None else manifest_path())
+
+
+def manifest_checkpoints(path: str | Path | None = None) -> list[dict]:
+    """The ``checkpoints:`` records of the manifest (trained weights released with the project).
+
+    An absent or unreadable manifest lists none (:func:`load_manifest` reports a broken one).
+    """
+    import yaml
+
+    path = Path(path) if path is not None else manifest_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    records = raw.get("checkpoints") if isinstance(raw, dict) else None
+    return [dict(r) for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
 @lru_cache(maxsize=8)

@@ -2,48 +2,51 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["TrainLog", "LOG_COLUMNS"]
 
-#: measured columns; every row also carries the run's parameters (model, metric, λ, quality, N, M, ...)
+#: measured columns of rate–distortion runs; every row also carries the run's parameters
 LOG_COLUMNS = ("step", "split", "lr", "loss", "bpp", "mse", "psnr", "ms_ssim", "aux_loss", "images", "elapsed_s")
 
 
 class TrainLog:
-    """Rows accumulated during a run; saved inside each checkpoint and written as CSV/Parquet."""
+    """Rows accumulated during a run; saved inside each training state and written as CSV/Parquet.
 
-    def __init__(self, params: dict, rows: list[dict] | None = None):
+    ``columns`` fixes the measured columns (missing values become empty cells); without it the
+    columns are ``step``, ``split``, then every other key in order of first appearance, ``elapsed_s`` last.
+    """
+
+    def __init__(self, params: dict, rows: list[dict] | None = None, columns: Sequence[str] | None = None):
         self.params = dict(params)
         self.rows: list[dict] = list(rows or [])
+        self.columns = tuple(columns) if columns is not None else None
 
     def add(self, **values) -> dict:
-        row = {**self.params, **{k: values.get(k) for k in LOG_COLUMNS}}
+        if self.columns is not None:
+            row = {**self.params, **{k: values.get(k) for k in self.columns}}
+        else:
+            row = {**self.params, **values}
         self.rows.append(row)
         return row
 
+    def _columns(self) -> list[str]:
+        if self.columns is not None:
+            return [*self.params, *self.columns]
+        seen = {k: None for k in [*self.params, "step", "split"]}
+        for row in self.rows:
+            seen.update({k: None for k in row if k not in seen and k != "elapsed_s"})
+        return [*seen, "elapsed_s"]
+
     def frame(self):
-        """The log as a pandas DataFrame (columns: run parameters, then :data:`LOG_COLUMNS`)."""
+        """The log as a pandas DataFrame (columns: run parameters, then the measured columns)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=[*self.params, *LOG_COLUMNS])
+        return pd.DataFrame(self.rows, columns=self._columns())
 
     def write(self, path: str | Path) -> Path:
         """Atomically write the log to ``path`` (``.csv`` or ``.parquet``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame = self.frame()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            if path.suffix == ".parquet":
-                frame.to_parquet(tmp, index=False)
-            else:
-                frame.to_csv(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return path
+        from ..outputs import write_table
+
+        return write_table(self.frame(), path, what="training log")
