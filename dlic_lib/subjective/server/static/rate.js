@@ -4,14 +4,16 @@
 const token = decodeURIComponent(location.pathname.split("/").pop());
 const $ = (id) => document.getElementById(id);
 const cache = new Map();  // url -> decoded <img>
-let state = null, session = null, chosen = null, moved = false, busy = false;
+let state = null, session = null, moved = false, busy = false;
+window.dsisTimeline = [];  // [phase, trial, ms]: what was on the screen when (checked by the tests)
 
 function setPhase(phase, message) {
   document.body.dataset.phase = phase;
+  window.dsisTimeline.push([phase, state && state.trial ? state.trial.trial : null, performance.now()]);
   if (message !== undefined) $("message").innerHTML = message;
   $("panel").hidden = !["loading", "start", "break", "done", "error"].includes(phase);
   $("vote").hidden = phase !== "vote";
-  if (phase !== "vote") $("stage").replaceChildren();
+  $("stage").replaceChildren();  // mid-grey unless a picture phase puts its images back
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,14 +83,15 @@ function begin() {
 }
 
 async function show(phase, urls, seconds) {
+  const imgs = await Promise.all(urls.map(preload));  // decoded beforehand: the timing holds
   setPhase(phase);
-  const imgs = await Promise.all(urls.map(preload));
   $("stage").className = urls.length > 1 ? "pair" : "";
   $("stage").replaceChildren(...imgs);
   await sleep(seconds * 1000);
 }
 
 async function run(t) {
+  document.body.dataset.trial = String(t.trial);
   const r = await call("POST", `/api/r/${encodeURIComponent(token)}/show`, {trial: t.trial});
   if (r.status !== 200) return load();  // another tab moved on: take the server's state
   const sec = t.seconds;
@@ -104,7 +107,7 @@ async function run(t) {
 }
 
 function askVote() {
-  chosen = null; moved = false; busy = false;
+  moved = false; busy = false;
   const sc = state.scale;
   $("grades").hidden = !sc.discrete;
   $("slider").hidden = sc.discrete;
