@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import DlicError
 from .base import Codec
 from .ffmpeg_codecs import Av1Codec, HevcCodec, JpegXlCodec, VvcCodec
+from .hybrid import HYBRID_CODECS  # luma JPEG wrapped in CNNs (seed 001)
 from .learned import LEARNED_ARCHITECTURES, LearnedCodec
 from .pillow_codecs import Jpeg2000Codec, JpegCodec, WebpCodec
 
@@ -16,7 +17,7 @@ CONVENTIONAL_CODECS: dict[str, type[Codec]] = {
     cls.name: cls for cls in (JpegCodec, Jpeg2000Codec, WebpCodec, HevcCodec, VvcCodec, Av1Codec, JpegXlCodec)
 }
 LEARNED_CODECS: tuple[str, ...] = tuple(LEARNED_ARCHITECTURES)
-CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS)
+CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS, *HYBRID_CODECS)
 
 
 def codec_names(kind: str | None = None) -> list[str]:
@@ -38,6 +39,8 @@ def get_codec(name: str, **options: Any) -> Codec:
             return CONVENTIONAL_CODECS[key](**options)
         if key in LEARNED_ARCHITECTURES:
             return LearnedCodec(key, **options)
+        if key in HYBRID_CODECS:
+            return HYBRID_CODECS[key](**options)
     except TypeError as exc:
         raise DlicError(f"bad option for codec {key!r}: {exc}") from None
     raise DlicError(f"unknown codec {name!r}; known codecs: {', '.join(CODECS)}")
