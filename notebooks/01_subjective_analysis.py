@@ -68,6 +68,15 @@ def unavailable(name: str) -> None:
 provenance_table(P, [d for d in (tlabs, nflx, aic) if d is not None])
 
 # %% [markdown]
+# ## Collecting raw votes
+# Every section below starts from raw votes, one per observer and stimulus. A lab collects its own
+# with `dlic dsis serve plan.csv --stimuli DIR --db votes.sqlite`: each observer rates the plan's
+# trials full screen through a private link (BT.500 DSIS variant I on mid-grey, or side by side),
+# and `dlic dsis export votes.sqlite -o raw.csv` hands the votes to this chapter's analysis.
+#
+# ![The rating screen of dlic dsis serve: the BT.500 five-grade impairment scale on mid-grey](../_static/dsis_rating_screen.png)
+
+# %% [markdown]
 # ## 1. T-Labs: from raw votes to MOS
 # `per_user.csv` holds one column per observer. BT.500 screening (Annex 2 §2.3.1: β2 kurtosis test,
 # P/Q counts, the 0.05 / 0.3 rules) runs first; then MOS and Student-t 95 % intervals per stimulus.
