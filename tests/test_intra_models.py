@@ -89,3 +89,19 @@ def test_split_crop_matches_block_neighbours():
     nb, target = split_crop(crop[None], 32)
     np.testing.assert_array_equal(nb[0], block_neighbours(crop, 32)[4])
     np.testing.assert_array_equal(target[0], image_blocks(crop, 32)[4])
+
+
+def test_ae2_first_layers_are_the_3d_convolutions():
+    """The 2-D formulation equals torch's Conv3d with the same weights: (1,4,4) per block, (4,4,4) valid in depth."""
+    torch.manual_seed(1)
+    net = build_model("intra-ae2", width=0.125)
+    x = torch.rand(2, 4, 3, 32, 32)
+    c0 = net.per_block.out_channels
+    w1 = net.per_block.weight[:, :, None]  # (C0, 3, 1, 4, 4)
+    w2 = net.across_blocks.weight.reshape(-1, c0, 4, 4, 4)  # channel c·4 + d → (C1, C0, D, 4, 4)
+    y = torch.relu(torch.nn.functional.conv3d(x.transpose(1, 2), w1, net.per_block.bias, stride=(1, 2, 2), padding=(0, 1, 1)))
+    y = torch.relu(torch.nn.functional.conv3d(y, w2, net.across_blocks.bias, stride=(1, 2, 2), padding=(0, 1, 1))).squeeze(2)
+    b = x.shape[0]
+    z = net.act(net.per_block(x.reshape(b * 4, 3, 32, 32))).reshape(b, 4, -1, 16, 16).transpose(1, 2).reshape(b, -1, 16, 16)
+    z = net.act(net.across_blocks(z))
+    torch.testing.assert_close(z, y, atol=1e-5, rtol=1e-5)

@@ -12,7 +12,8 @@ count, 262,656 = 512·512 + 512, is that of a 1×1 stride-1 convolution, which i
 
 ``intra-ae2`` sees the four neighbouring blocks (top-left, top, top-right, left) as a (4, 32, 32)
 stack; the thesis only says its first two layers are 3-D convolutions. Here: Conv3d (1,4,4) stride
-(1,2,2) to 64 filters, Conv3d (4,4,4) "valid" in depth, stride (1,2,2), to 128 (the depth collapses),
+(1,2,2) to 64 filters, Conv3d (4,4,4) "valid" in depth, stride (1,2,2), to 128 (the depth collapses;
+both are computed as the equivalent 2-D convolutions, so every weight is a 4-D tensor),
 Conv2d 4×4 stride 2 to 256, Conv2d 4×4 stride 1 to 512, then AE1's layers: 6,304,835 parameters.
 
 Both take samples in [0, 1] and a ``width`` multiplier on every filter count (the depth multiplier of
@@ -111,10 +112,12 @@ class IntraAE2(nn.Module):
         super().__init__()
         self.width = width
         c = _channels(width)
-        self.encoder3d = nn.Sequential(
-            nn.Conv3d(3, c[0], (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1)), nn.ReLU(),
-            nn.Conv3d(c[0], c[1], (4, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1)), nn.ReLU(),
-        )  # fmt: skip
+        # the two 3-D convolutions, written as 2-D ones (same weights, same parameter count): a (1,4,4)
+        # kernel is one 2-D convolution applied to each of the 4 blocks; a (4,4,4) kernel "valid" in
+        # depth is one 2-D convolution over the 4 blocks' channels stacked (channel = c·4 + block)
+        self.per_block = nn.Conv2d(3, c[0], 4, stride=2, padding=1)
+        self.across_blocks = nn.Conv2d(4 * c[0], c[1], 4, stride=2, padding=1)
+        self.act = nn.ReLU()
         self.encoder2d = nn.Sequential(
             nn.Conv2d(c[1], c[2], 4, stride=2, padding=1), nn.ReLU(),
             nn.ZeroPad2d((1, 2, 1, 2)), nn.Conv2d(c[2], c[3], 4), nn.ReLU(),  # "same", padded as Keras does
@@ -125,5 +128,8 @@ class IntraAE2(nn.Module):
     def forward(self, neighbours: torch.Tensor) -> torch.Tensor:
         if neighbours.shape[1:] != (4, 3, BLOCK, BLOCK):
             raise ValueError(f"intra-ae2 needs (B, 4, 3, 32, 32) neighbours, got {tuple(neighbours.shape)}")
-        x = self.encoder3d(neighbours.transpose(1, 2)).squeeze(2)
+        b = neighbours.shape[0]
+        x = self.act(self.per_block(neighbours.reshape(b * 4, 3, BLOCK, BLOCK)))  # (B·4, C0, 16, 16)
+        x = x.reshape(b, 4, -1, BLOCK // 2, BLOCK // 2).transpose(1, 2).reshape(b, -1, BLOCK // 2, BLOCK // 2)
+        x = self.act(self.across_blocks(x))
         return self.decoder(self.bottleneck(self.encoder2d(x)))
