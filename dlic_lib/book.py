@@ -7,14 +7,19 @@ work in the built HTML without internet access.
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .config import project_root
 from .errors import DlicError
 from .notebooks import executed_dir, list_notebooks, run_notebook
+from .progress import format_eta
 
 __all__ = ["book_dir", "plotly_js_path", "stage_book", "build_book"]
 
@@ -50,6 +55,20 @@ def stage_book(executed: Path, stage: Path) -> Path:
     return stage
 
 
+def _write_times(path: Path, chapters: list[dict]) -> None:
+    """Record how long each chapter ran, and on what machine (read by ``benchmarks/book_time.py``)."""
+    machine = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+               "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            machine["cpu_model"] = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps({"chapters": chapters, "machine": machine}, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
 def build_book(profile: str = "quick", *, build_dir: Path | None = None, execute: bool = True, progress: bool = True) -> Path:
     """Execute every notebook at ``profile`` (unless ``execute=False``) and build the HTML book.
 
@@ -60,10 +79,16 @@ def build_book(profile: str = "quick", *, build_dir: Path | None = None, execute
     executed = executed_dir() if build_dir == book_dir() else build_dir / "_build" / "executed"
     if execute:
         notebooks = list_notebooks()
+        times = []
         for i, nb in enumerate(notebooks, 1):
+            start = time.perf_counter()
+            run_notebook(nb, profile, output=executed / f"{nb.stem}.ipynb", progress=progress,
+                         label=f"[{i}/{len(notebooks)}] {nb.stem} ({profile})")
+            times.append({"chapter": nb.stem, "profile": profile, "seconds": round(time.perf_counter() - start, 1)})
             if progress:
-                print(f"[{i}/{len(notebooks)}] running {nb.name} (profile {profile})", flush=True)
-            run_notebook(nb, profile, output=executed / f"{nb.stem}.ipynb", progress=progress)
+                print(f"[{i}/{len(notebooks)}] {nb.stem} done in {format_eta(times[-1]['seconds'])}", file=sys.stderr,
+                      flush=True)
+        _write_times(executed / "book_time.json", times)
     stage = stage_book(executed, build_dir / "_build" / "source")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage), "--path-output", str(build_dir), "--builder", "html"]

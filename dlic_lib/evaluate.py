@@ -12,12 +12,16 @@ so a killed run loses at most one cell (and the codec cache keeps even its bitst
 
 Table columns: ``dataset, image, setting, family, codec, kind, chroma, point`` (the target bpp or
 the quality level), ``target_bpp, quality, bpp, bytes, width, height, reachable, within_tolerance,
-encodes, encode_s, decode_s, weights, library, version`` and one column per metric.
+encodes, encode_s, decode_s, wall_s, weights, library, version`` and one column per metric
+(``wall_s``: wall-clock seconds of the row: rate search, coding and measuring, a cell's time shared
+out over its rows). Progress goes to :mod:`dlic_lib.progress`: live in a terminal, never into a
+notebook's output.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DlicError
+from .progress import task
 
 __all__ = [
     "CodecSetting",
@@ -168,6 +173,7 @@ def _row(dataset: str, image: str, setting: CodecSetting, point, coded, rate=Non
         "library": coded.library,
         "version": coded.version,
         "params": json.dumps(coded.params, sort_keys=True, default=str),
+        "wall_s": np.nan,
     }
 
 
@@ -176,6 +182,38 @@ def _measure(reference: np.ndarray, decoded: list[np.ndarray], metrics: Sequence
 
     table = compute([reference] * len(decoded), decoded, metrics=list(metrics), device=device, progress=False)
     return table[list(metrics)].to_dict("records")
+
+
+def _conventional_cell(setting: CodecSetting, dataset: str, name: str, path, targets: Sequence[float],
+                       metrics: Sequence[str], tolerance: float, device: str | None) -> list[dict]:
+    """The rows of one (setting, image) cell: a rate search per target, then the metrics."""
+    from .codecs import encode_to_bpp
+    from .data import read_image
+
+    t0 = time.perf_counter()
+    codec = setting.build()
+    ref = read_image(path)
+    rates = [encode_to_bpp(ref, codec, t, tolerance) for t in targets]
+    values = _measure(ref, [r.coded.decoded for r in rates], metrics, device)
+    wall = (time.perf_counter() - t0) / max(len(rates), 1)
+    return [{**_row(dataset, name, setting, r.target_bpp, r.coded, r), **v, "wall_s": wall} for r, v in zip(rates, values)]
+
+
+def _cell_in_worker(*args) -> tuple[list[dict], list[tuple[str, type]]]:
+    """:func:`_conventional_cell` in a worker process; its warnings travel back to be shown by the caller."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = _conventional_cell(*args)
+    return rows, [(str(w.message), w.category) for w in caught]
+
+
+def _init_worker(threads: int) -> None:
+    import os
+
+    import torch
+
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
 
 
 def run_grid(
@@ -187,18 +225,19 @@ def run_grid(
     tolerance: float = 0.02,
     device: str | None = None,
     progress: bool = True,
+    jobs: int | None = None,
 ) -> GridResult:
     """Code ``images`` (``{dataset: {image name: path}}``) with every setting and measure ``metrics``.
 
     With ``out`` (a ``.parquet`` path), finished rows are kept there and skipped on a rerun;
     ``<out>.json`` records the grid's parameters. A setting whose codec is unavailable (e.g. a
     learned codec without weights offline) is skipped and reported in ``GridResult.skipped``;
-    any other failure stops the run with the image and setting named.
+    any other failure stops the run with the image and setting named. ``jobs`` conventional cells
+    are coded side by side in worker processes (default: one per CPU core, at most 4; learned
+    codecs run in this process); the table is the same, row for row, as with ``jobs=1``.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
-    from .codecs import encode_to_bpp
     from .codecs.base import CodecUnavailableError
     from .data import read_image
 
@@ -251,40 +290,70 @@ def run_grid(
             done.pop(k, None)
 
     cells = [(s, d, name, p) for s in settings for d, ims in images.items() for name, p in ims.items()]
-    bar = tqdm(total=len(cells), desc="codec grid", unit="cell", disable=not progress)
+    codecs: dict[str, Any] = {}
     for setting in settings:
         try:
-            codec = setting.build()
-            codec.require_available()
+            codecs[setting.label] = setting.build()
+            codecs[setting.label].require_available()
         except CodecUnavailableError as exc:
             skipped[setting.label] = str(exc)
-            bar.update(sum(len(ims) for ims in images.values()))
-            continue
-        for dataset, ims in images.items():
-            todo = {name: p for name, p in ims.items()
-                    if any((dataset, name, setting.label, float(pt)) not in done for pt in setting.points)}
-            try:
-                if setting.qualities:  # always checked: rows coded with other weights are redone
-                    for q, reason in _learned_cells(codec, setting, dataset, ims, metrics, device, done, new_rows,
-                                                    flush, load, bar, drop).items():
-                        skipped[f"{setting.label} q{q}"] = reason
-                else:
-                    bar.update(len(ims) - len(todo))
-                    for name, p in todo.items():
-                        bar.set_postfix_str(f"{setting.label} · {name}")
-                        ref = load(p)
-                        rates = [encode_to_bpp(ref, codec, t, tolerance) for t in setting.targets
-                                 if (dataset, name, setting.label, float(t)) not in done]
-                        values = _measure(ref, [r.coded.decoded for r in rates], metrics, device)
-                        for r, v in zip(rates, values):
-                            new_rows.append({**_row(dataset, name, setting, r.target_bpp, r.coded, r), **v})
-                        flush()
-                        bar.update(1)
-            except CodecUnavailableError as exc:
-                skipped[setting.label] = str(exc)
-            except DlicError as exc:
-                raise DlicError(f"{setting.label} on {dataset}: {exc}") from None
-    bar.close()
+            codecs.pop(setting.label, None)
+    args = {(s.label, d, name): (s, d, name, p, [t for t in s.targets if (d, name, s.label, float(t)) not in done],
+                                 metrics, tolerance, device)
+            for s, d, name, p in cells if s.label in codecs and not s.qualities
+            and any((d, name, s.label, float(t)) not in done for t in s.targets)}
+    import os
+
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise DlicError(f"run_grid: jobs must be a positive integer, got {jobs!r}")
+    jobs = min(jobs or max(1, min(4, os.cpu_count() or 1)), max(len(args), 1))
+    pool, futures = None, {}
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(max(1, (os.cpu_count() or 1) // jobs),))
+        futures = {key: pool.submit(_cell_in_worker, *a) for key, a in args.items()}
+
+    def cell_rows(key) -> list[dict]:
+        if key not in futures:
+            return _conventional_cell(*args[key])
+        rows, caught = futures.pop(key).result()
+        for message, category in caught:
+            warnings.warn(message, category, stacklevel=3)
+        return rows
+
+    bar = task("codec grid", total=len(cells), unit="cell", enabled=progress)
+    try:
+        for setting in settings:
+            if setting.label not in codecs:
+                bar.update(sum(len(ims) for ims in images.values()))
+                continue
+            codec = codecs[setting.label]
+            for dataset, ims in images.items():
+                todo = {name: p for name, p in ims.items()
+                        if any((dataset, name, setting.label, float(pt)) not in done for pt in setting.points)}
+                try:
+                    if setting.qualities:  # always checked: rows coded with other weights are redone
+                        for q, reason in _learned_cells(codec, setting, dataset, ims, metrics, device, done, new_rows,
+                                                        flush, load, bar, drop).items():
+                            skipped[f"{setting.label} q{q}"] = reason
+                    else:
+                        bar.update(len(ims) - len(todo))
+                        for name, p in todo.items():
+                            bar.set_detail(f"{setting.label} · {name}")
+                            new_rows.extend(cell_rows((setting.label, dataset, name)))
+                            flush()
+                            bar.update(1)
+                except CodecUnavailableError as exc:
+                    skipped[setting.label] = str(exc)
+                except DlicError as exc:
+                    raise DlicError(f"{setting.label} on {dataset}: {exc}") from None
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     flush()
     for label, reason in skipped.items():
         warnings.warn(f"{label} skipped: {reason}", stacklevel=2)
@@ -311,16 +380,20 @@ def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_row
         stale = {(dataset, n, setting.label, float(q)) for n in pending} & set(done)
         if stale:  # coded with other weights (e.g. a longer-trained checkpoint appeared): replace those rows
             drop(stale)
-        bar.set_postfix_str(f"{setting.label} q{q}")
+        bar.set_detail(f"{setting.label} q{q}")
+        t0 = time.perf_counter()
         refs = [load(todo[n]) for n in pending]
         try:
             coded = codec.encode_many(refs, q)
         except CodecUnavailableError as exc:
             missing[q] = str(exc)
             continue
+        rows = []
         for n, ref, c in zip(pending, refs, coded):
             values = _measure(ref, [c.decoded], metrics, device)[0]
-            new_rows.append({**_row(dataset, n, setting, q, c), **values})
+            rows.append({**_row(dataset, n, setting, q, c), **values})
+        wall = (time.perf_counter() - t0) / max(len(rows), 1)
+        new_rows.extend({**r, "wall_s": wall} for r in rows)
         flush()
     bar.update(len(names))
     return missing

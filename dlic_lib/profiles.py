@@ -1,28 +1,37 @@
-"""Run profiles: one place that says how much work each notebook does.
+"""Run profiles and chapter settings: the one place that says how much work each notebook does.
 
 | profile | for | budget |
 |---|---|---|
 | ``smoke`` | CI: proves every notebook runs end to end | < 60 s per notebook on 2 CPU cores |
-| ``quick`` | a laptop: real, smaller experiments | whole book 32 min on 2 cores from a cold cache (20 min of it training networks, with native bfloat16); chapter 2 12 min with its networks cached; ≤ 10 min all cached |
+| ``quick`` | a laptop: real, smaller experiments | book of chapters 0–2 ≤ 45 min on 2 cores from a cold cache; ≤ 10 min all cached |
 | ``full`` | a GPU machine: the source documents' settings | hours |
 
 A notebook's ``parameters`` cell names the profile; every other parameter defaults to ``None``
-and is filled from :func:`get_profile` (papermill ``-p KEY VALUE`` overrides either).
+and is filled from :func:`get_profile` (the profile's shared settings) and :data:`CHAPTERS` (the
+chapter's own settings per profile). An override naming a setting that does not exist is refused.
+:data:`PARAMETER_RULES` gives the type and range of the values ``dlic run -p KEY VALUE`` accepts.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import DlicError
 
-__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_NAMES"]
+__all__ = [
+    "Profile", "PROFILES", "PROFILE_NAMES", "CHAPTERS", "PARAMETER_RULES", "Rule",
+    "get_profile", "chapter_settings", "check_parameter",
+]
+
+#: seed 000's four target rates (Section 4.2.C)
+_THESIS_TARGETS = (0.06, 0.125, 0.25, 0.5)
 
 
 @dataclass(frozen=True)
 class Profile:
-    """Settings shared by all notebooks; ``extra`` holds chapter-specific values."""
+    """Settings shared by all notebooks; ``extra`` holds the settings of one chapter (see :data:`CHAPTERS`)."""
 
     name: str
     description: str
@@ -33,11 +42,13 @@ class Profile:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, **overrides: Any) -> Profile:
-        """A copy with every non-``None`` override applied (unknown keys go to ``extra``)."""
-        known = {k: v for k, v in overrides.items() if v is not None and k in self.__dataclass_fields__}
-        extra = dict(self.extra)
-        extra.update({k: v for k, v in overrides.items() if v is not None and k not in self.__dataclass_fields__})
-        return replace(self, extra=extra, **known)
+        """A copy with every non-``None`` override applied; an unknown key is refused."""
+        known = {f.name for f in fields(self)} - {"name", "description", "extra"}
+        for key in overrides:
+            if key not in known:
+                raise DlicError(f"unknown profile setting {key!r}; expected one of {', '.join(sorted(known))} "
+                                "(chapter settings go through get_profile(..., chapter=...))")
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,11 +79,145 @@ PROFILES: dict[str, Profile] = {
 }
 PROFILE_NAMES = tuple(PROFILES)
 
+_ALL_CONVENTIONAL = [("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None), ("hevc", "420"),
+                     ("hevc", "444"), ("vvc", "420"), ("av1", "420"), ("av1", "444", {"encoder": "libaom"}),
+                     ("jpegxl", None)]
 
-def get_profile(name: str, **overrides: Any) -> Profile:
-    """The profile called ``name`` with ``overrides`` applied (``None`` values ignored)."""
+#: each chapter's own settings per profile (chapter = notebook stem)
+CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
+    "01_subjective_analysis": {
+        "smoke": dict(n_bootstrap=200),
+        "quick": dict(n_bootstrap=2000),
+        "full": dict(n_bootstrap=10000),
+    },
+    # kodak/highres: images per test set; max_side: longest side of the high-res set; targets: bpp of
+    # the conventional codecs; conventional: (codec, chroma[, options]); learned: seed-000 short names;
+    # qualities: rungs of the learned codecs; warm_start/warm_steps: how the -E ladders are trained
+    # (each rung above the lowest starts from the release of the rung below, for warm_steps steps)
+    "02_objective_study": {
+        "smoke": dict(kodak=1, highres=1, max_side=384, targets=(0.25, 0.5),
+                      conventional=[("jpeg", "420"), ("jpeg", "444"), ("webp", None), ("hevc", "420")],
+                      learned=["BF-E"], qualities=(1, 3), warm_start=False, warm_steps=None),
+        "quick": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS,
+                      conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
+                                    ("hevc", "420"), ("hevc", "444"), ("av1", "420"), ("jpegxl", None)],
+                      learned=["BF-E", "BF-M", "MM-E", "MM-M"], qualities=(1, 3), warm_start=True, warm_steps=2500),
+        "full": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS, conventional=_ALL_CONVENTIONAL,
+                     learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M"], qualities=tuple(range(1, 9)),
+                     warm_start=False, warm_steps=None),
+    },
+}
+
+
+def get_profile(name: str, *, chapter: str | None = None, **overrides: Any) -> Profile:
+    """The profile called ``name`` with ``overrides`` applied (``None`` values ignored).
+
+    With ``chapter``, ``extra`` holds that chapter's settings at this profile and ``overrides`` may
+    also name those; any other key is refused.
+    """
     try:
         profile = PROFILES[name]
     except KeyError:
         raise DlicError(f"unknown profile {name!r}; expected one of {', '.join(PROFILE_NAMES)}") from None
-    return profile.resolve(**overrides)
+    own = {k: v for k, v in overrides.items() if k in Profile.__dataclass_fields__}
+    rest = {k: v for k, v in overrides.items() if k not in own}
+    if chapter is None:  # a chapter's setting named without its chapter: kept in extra, as given
+        chapter_keys = {k for c in CHAPTERS.values() for ps in c.values() for k in ps}
+        legacy = {k: v for k, v in rest.items() if k in chapter_keys}
+        resolved = profile.resolve(**own, **{k: v for k, v in rest.items() if k not in legacy})
+        return replace(resolved, extra={k: v for k, v in legacy.items() if v is not None})
+    return replace(profile.resolve(**own), extra=chapter_settings(chapter, name, **rest))
+
+
+def chapter_settings(chapter: str, profile: str, **overrides: Any) -> dict[str, Any]:
+    """A copy of ``chapter``'s settings at ``profile`` with non-``None`` ``overrides``; unknown keys refused."""
+    if chapter not in CHAPTERS:
+        raise DlicError(f"chapter {chapter!r} has no settings; known: {', '.join(CHAPTERS)}")
+    if profile not in CHAPTERS[chapter]:
+        raise DlicError(f"chapter {chapter} has no settings for profile {profile!r}")
+    settings = dict(CHAPTERS[chapter][profile])
+    for key, value in overrides.items():
+        if key not in settings:
+            raise DlicError(f"unknown setting {key!r} for chapter {chapter}; expected one of {', '.join(settings)}")
+        if value is not None:
+            settings[key] = value
+    return settings
+
+
+# -- what `dlic run -p KEY VALUE` accepts ----------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """The values a notebook parameter accepts: ``kind`` (int, float, bool, str), a range, a check."""
+
+    kind: type
+    minimum: float | None = None
+    maximum: float | None = None
+    check: Callable[[Any], Any] | None = None  # raises DlicError on a bad value
+    hint: str = ""
+
+
+def _qualities(value: Any) -> None:
+    items = str(value).split(",") if not isinstance(value, (list, tuple)) else list(value)
+    items = [i for i in items if not (isinstance(i, str) and not i.strip())]
+    if not items:
+        raise DlicError("name at least one quality")
+    for item in items:
+        try:
+            q = int(item)
+        except (TypeError, ValueError):
+            raise DlicError(f"quality {item!r} is not an integer") from None
+        if isinstance(item, bool) or q != float(item) or not 1 <= q <= 8:
+            raise DlicError(f"quality {item!r} is not an integer from 1 to 8")
+
+
+def _learned_codecs(value: Any) -> None:
+    from .evaluate import learned_setting
+
+    names = [n.strip() for n in str(value).split(",") if n.strip()] if not isinstance(value, (list, tuple)) else value
+    if not names:
+        raise DlicError("name at least one learned codec, e.g. BF-E,MM-M")
+    for n in names:
+        learned_setting(str(n), (1,))
+
+
+#: parameters with a type or range beyond their default's type (by name, in every notebook)
+PARAMETER_RULES: dict[str, Rule] = {
+    "max_images": Rule(int, minimum=1),
+    "max_side": Rule(int, minimum=16),
+    "n_bootstrap": Rule(int, minimum=1),
+    "learned_qualities": Rule(str, check=_qualities, hint="qualities 1..8 separated by commas, e.g. 1,3"),
+    "learned_codecs": Rule(str, check=_learned_codecs, hint="seed-000 names separated by commas, e.g. BF-E,MM-M"),
+    "train_missing": Rule(bool),
+}
+
+
+def _kind_name(kind: type) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(kind, kind.__name__)
+
+
+def check_parameter(name: str, value: Any, rule: Rule) -> Any:
+    """``value`` if it fits ``rule``; otherwise a :class:`DlicError` naming ``name`` and what it accepts."""
+    def fail(why: str) -> DlicError:
+        return DlicError(f"parameter {name!r}: {why}, got {value!r}" + (f" ({rule.hint})" if rule.hint else ""))
+
+    if rule.check is not None and isinstance(value, (str, int, list, tuple)) and not isinstance(value, bool):
+        try:
+            rule.check(value)
+        except DlicError as exc:
+            raise fail(str(exc).rstrip(".")) from None
+        return value
+    if rule.kind is bool:
+        ok = isinstance(value, bool)
+    elif rule.kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif rule.kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, rule.kind)
+    if not ok:
+        raise fail(f"must be {_kind_name(rule.kind)}")
+    if rule.minimum is not None and value < rule.minimum:
+        raise fail(f"must be at least {rule.minimum:g}")
+    if rule.maximum is not None and value > rule.maximum:
+        raise fail(f"must be at most {rule.maximum:g}")
+    return value

@@ -51,5 +51,6 @@ def provenance_table(profile: Any, datasets: list[Any] = (), device: str | None 
     for ds in datasets:
         p = ds.provenance()
         flag = "⚠ EMBEDDED DEFAULT: " if p["embedded"] else ""
-        rows.append((f"dataset {p['dataset']}", f"{flag}{p['n_files']} files from {p['source']}"))
+        source = "mirror ($DLIC_DATA_MIRROR)" if str(p["source"]).startswith("mirror:") else p["source"]  # no local path
+        rows.append((f"dataset {p['dataset']}", f"{flag}{p['n_files']} files from {source}"))
     return pd.DataFrame(rows, columns=["item", "value"])

@@ -49,55 +49,31 @@ learned_qualities = None  # e.g. "1,3" (None: from the profile)
 learned_codecs = None  # e.g. "BF-E,BH-E,MM-M" (None: from the profile)
 train_missing = True  # train the book's own checkpoints that are missing (offline)
 
-# %%
+# %% tags=["hide-input"]
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 import plotly.express as px
 
 from dlic_lib import claims, plots, rd
 from dlic_lib.codecs import RATE_FLOORS
 from dlic_lib.config import offline, results_dir
-from dlic_lib.data import prepare_images, resolve_dataset
+from dlic_lib.data import prepare_images, read_image, resolve_dataset
 from dlic_lib.evaluate import conventional_setting, learned_setting, run_grid
-from dlic_lib.profiles import get_profile
 from dlic_lib.provenance import provenance_table
+from dlic_lib.studies import objective as study
+from dlic_lib.studies.objective import ANCHOR, METRICS, SEWAR
 from dlic_lib.subjective import plan_sessions
 from IPython.display import HTML, display
 
 warnings.filterwarnings("ignore", message="IProgress not found")
 warnings.filterwarnings("ignore", category=FutureWarning)
 T0 = time.perf_counter()
-P = get_profile(profile, max_images=max_images)
-THESIS_TARGETS = (0.06, 0.125, 0.25, 0.5)  # Section 4.2.C
-#: chapter settings per profile: how many images, at what size, which codecs and rate points
-CHAPTER = {
-    "smoke": dict(kodak=1, highres=1, max_side=384, targets=(0.25, 0.5),
-                  conventional=[("jpeg", "420"), ("jpeg", "444"), ("webp", None), ("hevc", "420")],
-                  learned=["BF-E"], qualities=(1, 3)),
-    "quick": dict(kodak=24, highres=8, max_side=2048, targets=THESIS_TARGETS,
-                  conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
-                                ("hevc", "420"), ("hevc", "444"), ("av1", "420"), ("jpegxl", None)],
-                  learned=["BF-E", "BF-M", "MM-E", "MM-M"], qualities=(1, 3)),
-    "full": dict(kodak=24, highres=8, max_side=2048, targets=THESIS_TARGETS,
-                 conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
-                               ("hevc", "420"), ("hevc", "444"), ("vvc", "420"), ("av1", "420"),
-                               ("av1", "444", {"encoder": "libaom"}),
-                               ("jpegxl", None)],
-                 learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M"], qualities=tuple(range(1, 9))),
-}[P.name]
-if P.max_images:
-    CHAPTER["kodak"] = min(CHAPTER["kodak"], P.max_images)
-if learned_codecs:
-    CHAPTER["learned"] = [c.strip() for c in str(learned_codecs).split(",") if c.strip()]
-if learned_qualities:
-    CHAPTER["qualities"] = tuple(int(q) for q in str(learned_qualities).split(","))
-METRICS = {"psnr_y": "PSNR-Y (dB)", "psnr_ycbcr": "PSNR-YCbCr 6:1:1 (dB)", "ssim": "SSIM", "ms_ssim": "MS-SSIM",
-           "vif": "VIF-P"}
-SEWAR = {"ssim_sewar": "SSIM (sewar)", "ms_ssim_sewar": "MS-SSIM (sewar)"}
-ANCHOR = "HEVC 4:2:0"
+# the chapter's settings at this profile (dlic_lib.profiles.CHAPTERS): images, sizes, codecs, rate points
+P = study.chapter_profile(profile, max_images=max_images, learned_codecs=learned_codecs,
+                          learned_qualities=learned_qualities)
+CHAPTER = P.extra
 OUT = results_dir() / "02_objective_study"
 OUT.mkdir(parents=True, exist_ok=True)
 
@@ -123,8 +99,6 @@ IMAGES = {"Kodak": {p.stem: p for p in kodak_prepared}, "High-res": {p.stem: p f
 if kodak.embedded or photos.embedded:
     display(HTML("<p><b>⚠ Embedded default images</b> stand in for an unreachable dataset; numbers below are "
                  "not comparable with the thesis.</p>"))
-from dlic_lib.data import read_image  # noqa: E402
-
 sizes = pd.DataFrame([{"dataset": d, "image": n, "width": read_image(p).shape[1], "height": read_image(p).shape[0]}
                       for d, ims in IMAGES.items() for n, p in ims.items()])
 sizes.groupby("dataset").agg(images=("image", "count"), min_width=("width", "min"), max_width=("width", "max"),
@@ -136,7 +110,9 @@ display(HTML(plots.thumbnails_html(highres_prepared, [f"{p.stem}" for p in highr
 # %% [markdown]
 # ## 2. Weights of the learned codecs
 # Offline, each learned codec needs the book's own checkpoint for every quality used. MSE models
-# (-E) are trained from scratch with the profile's training preset; at `smoke`/`quick` the MS-SSIM
+# (-E) are trained with the profile's training preset: the lowest rung from scratch and, at `quick`,
+# each rung above it from the weights of the rung below for half the steps (on Kodak this reached
+# the scratch run's PSNR at 12 % fewer bits for λ = 0.0067); at `smoke`/`quick` the MS-SSIM
 # models (-M) are fine-tuned from the -E model of the same rung (a fifth of the cost of training
 # from scratch on a CPU), at `full` they are trained from scratch as CompressAI's zoo. Training
 # resumes where it stopped and is skipped once done; the table lists what the codecs will load.
@@ -144,38 +120,8 @@ display(HTML(plots.thumbnails_html(highres_prepared, [f"{p.stem}" for p in highr
 # %%
 learned = [learned_setting(name, CHAPTER["qualities"]) for name in CHAPTER["learned"]]
 if offline() and train_missing:
-    import os
-
-    from dlic_lib.device import resolve_device
-    from dlic_lib.train import finetune_ladder, train_ladder
-
-    # on a CPU with cores to spare the rungs of a ladder train side by side (two or more cores each)
-    jobs = 1 if resolve_device(None).startswith("cuda") else max(1, min(len(CHAPTER["qualities"]), (os.cpu_count() or 1) // 2))
-    for s in sorted(learned, key=lambda s: s.label.endswith("-M")):  # -E first: -M starts from it
-        metric = s.options["metric"]
-        if metric == "mse" or P.train_preset == "full":
-            train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=False, jobs=jobs)
-        else:
-            finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=False, jobs=jobs)
-
-weights = []
-for s in learned:
-    codec = s.build()
-    for q in s.qualities:
-        try:
-            label = codec.weights_label(q)
-        except Exception as exc:  # noqa: BLE001 - reported in the table
-            label = f"missing: {exc}"
-        weights.append({"codec": s.label, "model": s.codec, "objective": s.options["metric"], "quality": q,
-                        "weights": label})
-weights = pd.DataFrame(weights)
-from dlic_lib.checkpoints import list_checkpoints  # noqa: E402
-
-ckpts = pd.DataFrame([e.as_row() for e in list_checkpoints()])
-if not ckpts.empty:
-    ckpts["weights"] = "dlic-checkpoint:" + ckpts["sha256"].str[:12]
-    weights = weights.merge(ckpts[["weights", "N", "M", "profile", "steps", "val_bpp", "val_psnr"]], on="weights",
-                            how="left")
+    study.train_learned(learned, P)
+weights = study.weights_table(learned)
 weights
 
 # %% [markdown]
@@ -195,7 +141,7 @@ with warnings.catch_warnings():
     grid = run_grid(IMAGES, conventional + learned, [*METRICS, *SEWAR], out=OUT / f"grid_{P.name}.parquet")
 table = grid.table
 table = table[table["setting"].isin([s.label for s in conventional + learned])]
-print(f"{len(table)} coded images in {time.perf_counter() - t_grid:.0f} s → {grid.path}")
+print(f"{len(table)} coded images in {time.perf_counter() - t_grid:.0f} s")
 if grid.skipped:
     display(pd.DataFrame({"setting": list(grid.skipped), "skipped because": list(grid.skipped.values())}))
 
@@ -326,24 +272,11 @@ conv_diff.round(4)
 
 # %%
 T2 = claims.published_table("seed000_table2_images")
-DSIS_CODECS = ["JPEG XT", "JPEG 2000", "WebP", "HEVC Intra", "RNN-C", "BH-E", "BH-M", "MM-E", "MM-M"]
-stimuli = pd.DataFrame([{"stimulus": f"{img}|{c}|r{r}", "source": img, "codec": c, "rate": r}
-                        for img in T2["name"] for c in DSIS_CODECS for r in range(1, 5)])
+stimuli = study.dsis_stimuli(T2["name"])
 plan = plan_sessions(stimuli, seconds_per_trial=10, max_session_minutes=24, subjects=18, seed=0)
-test_rows = plan[plan["phase"] == "test"].sort_values(["subject", "order"])
-consecutive_same = int((test_rows.groupby("subject")["source"].apply(lambda s: (s.values[1:] == s.values[:-1]).sum())).sum())
-checks = pd.DataFrame({
-    "check": ["pairs per subject", "sessions per subject", "trials per session", "scores in total",
-              "scores per image", "consecutive pairs from one source"],
-    "value": [int(test_rows.groupby("subject").size().iloc[0]), int(test_rows.groupby("subject")["session"].nunique().iloc[0]),
-              "/".join(map(str, test_rows[test_rows["subject"] == 1].groupby("session").size())), len(test_rows),
-              int(test_rows.groupby("source").size().iloc[0]), consecutive_same],
-    "thesis": [288, 2, "144/144", 5184, 648, 0],
-})
-checks["value"] = checks["value"].astype(str)
-checks["thesis"] = checks["thesis"].astype(str)
-checks["ok"] = checks["value"] == checks["thesis"]
+checks = study.plan_checks(plan)
 display(checks)
+test_rows = plan[plan["phase"] == "test"].sort_values(["subject", "order"])
 test_rows[test_rows["subject"] == 1].head(8)[["session", "order", "source", "codec", "rate", "start_s"]]
 
 # %% [markdown]
@@ -358,10 +291,7 @@ T8["share (%)"] = 100 * T8["count"] / T8.groupby("image")["count"].transform("su
 fig = px.bar(T8, x="image", y="share (%)", color=T8["grade"].astype(str), hover_data=["count", "percent"],
              labels={"color": "grade"}, color_discrete_sequence=px.colors.sequential.RdBu)
 plots.show(plots.style(fig, title="DSIS grades per image (seed 000, Table 8; 1 = very annoying … 5 = imperceptible)"))
-per_image = T8.groupby("image").apply(lambda g: pd.Series({
-    "votes": int(g["count"].sum()), "mean grade": (g["grade"] * g["count"]).sum() / g["count"].sum(),
-    "grades 1+2 (%)": 100 * g.loc[g["grade"] <= 2, "count"].sum() / g["count"].sum(),
-    "grade 5 (%)": 100 * g.loc[g["grade"] == 5, "count"].sum() / g["count"].sum()}), include_groups=False)
+per_image = study.grade_shares(T8)
 per_image.round(2).sort_values("mean grade")
 
 # %% [markdown]
@@ -370,92 +300,11 @@ per_image.round(2).sort_values("mean grade")
 # chapter); published numbers come from the reference files.
 
 # %%
-weights_kind = "CompressAI pretrained" if weights_note == "compressai-pretrained" else f"book checkpoints ({P.train_preset})"
-setup = f"{P.name} profile; Kodak {len(IMAGES['Kodak'])} + high-res {len(IMAGES['High-res'])} images; learned: {weights_kind}"
-not_mos = "the thesis' per-stimulus MOS are not published, so correlations with its MOS cannot be recomputed"
-for cid in ("C01", "C02", "C04", "C05", "C06"):
-    claims.record_claim(cid, ours="—", setup="—", verdict="not testable here", why=not_mos + "; chapter 1 tests the "
-                        "same analysis chain on public subjective data", chapter="02_objective_study", profile=P.name)
-claims.record_claim("C10", ours="—", setup="—", verdict="not testable here",
-                    why="needs the thesis' subjective scores (only Table 8's grade counts are published)",
-                    chapter="02_objective_study", profile=P.name)
-
-ok = bool(checks["ok"].all())
-claims.record_claim("C07", ours=f"plan: {checks.loc[0, 'value']} pairs/subject, {checks.loc[3, 'value']} scores, "
-                    f"{checks.loc[4, 'value']} per image", setup="plan_sessions, 18 subjects, 8×9×4 stimuli",
-                    verdict="reproduced" if ok else "not reproduced",
-                    why="the design arithmetic and session constraints hold for a regenerated plan; "
-                        "no outlier screening possible without the votes", chapter="02_objective_study", profile=P.name)
-
-worst = per_image.sort_values("grades 1+2 (%)", ascending=False)
-c08 = (list(worst.index[:2]) == ["Memorial", "Church"]
-       and per_image["grade 5 (%)"].idxmax() == "Zip")
-claims.record_claim("C08", ours=f"grades 1+2: {worst.index[0]} {worst.iloc[0]['grades 1+2 (%)']:.1f} %, "
-                    f"{worst.index[1]} {worst.iloc[1]['grades 1+2 (%)']:.1f} %; most grade 5: "
-                    f"{per_image['grade 5 (%)'].idxmax()} {per_image['grade 5 (%)'].max():.1f} %",
-                    setup="recomputed from Table 8 counts", verdict="reproduced" if c08 else "not reproduced",
-                    why="arithmetic on the published counts", chapter="02_objective_study", profile=P.name)
-
-targets_hit = hits[hits["point"].isin(THESIS_TARGETS)]
-share = targets_hit.groupby("point")["within_2pct"].mean()
-claims.record_claim("C09", ours="; ".join(f"{t:g} bpp: {share.get(t, np.nan):.0f} % of codec×image within 2 %"
-                                          for t in THESIS_TARGETS if t in share.index) or "targets not run",
-                    setup=setup, verdict="reproduced" if set(THESIS_TARGETS) <= set(share.index) else "not testable here",
-                    why="per-image rate targeting; targets below a codec's coarsest setting are unreachable "
-                        "(listed in Section 3)" if set(THESIS_TARGETS) <= set(share.index)
-                    else f"the {P.name} profile codes only {sorted(share.index)} bpp",
-                    chapter="02_objective_study", profile=P.name)
-
-
-def thesis_codecs(names: list[str]) -> list[str]:
-    """Map our labels to the thesis' codec set (4:2:0 benchmarks, learned codecs)."""
-    keep = {"JPEG 4:2:0": "JPEG XT", "JPEG 2000": "JPEG 2000", "WebP": "WebP", "HEVC 4:2:0": "HEVC Intra"}
-    return [keep.get(n, n) for n in names if n in keep or n[-2:] in ("-E", "-M")]
-
-
-thesis_ranks = {(d, m): thesis_codecs(list(ranks[(ranks["dataset"] == d) & (ranks["metric"] == m)]
-                                           .sort_values("rank")["codec"]))
-                for d in IMAGES for m in METRICS}
-def order_verdict(claimed: dict[tuple[str, str], list[str]]) -> tuple[str, list[str]]:
-    """Compare claimed top-k orders with ours; claimed codecs not run at this profile are left out."""
-    absent = sorted({c for order in claimed.values() for c in order} - set(table["setting"]) - {"HEVC Intra"})
-    matches = []
-    for key, order in claimed.items():
-        present = [c for c in order if c not in absent]
-        matches.append(thesis_ranks[key][:len(present)] == present)
-    if not all(matches):
-        return "not reproduced", absent
-    return ("partly reproduced" if absent else "reproduced"), absent
-
-
-why_weights = ("pretrained zoo models as in the thesis" if weights_note == "compressai-pretrained"
-               else "small CPU-trained networks instead of the zoo's, so learned codecs rank lower")
-c11_verdict, c11_absent = order_verdict({(d, m): ["HEVC Intra", "MM-E", "BH-E"] for d in IMAGES
-                                         for m in ("psnr_y", "psnr_ycbcr")})
-claims.record_claim("C11", ours="; ".join(f"{d} {m}: {' > '.join(thesis_ranks[(d, m)][:3])}" for d in IMAGES
-                                          for m in ("psnr_y", "psnr_ycbcr")),
-                    setup=setup + "; thesis codec set only", verdict=c11_verdict,
-                    why="ranking by mean metric over the shared rate interval; " + why_weights
-                        + (f"; not run at this profile: {', '.join(c11_absent)}" if c11_absent else ""),
-                    chapter="02_objective_study", profile=P.name)
-c12_claimed = {(d, m): ["MM-M", "BH-M"] for d in IMAGES for m in ("ssim", "ms_ssim")}
-c12_claimed.update({(d, "vif"): ["HEVC Intra"] for d in IMAGES})
-c12_verdict, c12_absent = order_verdict(c12_claimed)
-claims.record_claim("C12", ours="; ".join(f"{d} {m}: {' > '.join(thesis_ranks[(d, m)][:3])}" for d in IMAGES
-                                          for m in ("ssim", "ms_ssim", "vif")),
-                    setup=setup + "; thesis codec set only", verdict=c12_verdict,
-                    why="SSIM/MS-SSIM top two must be MM-M, BH-M and VIF's best HEVC Intra; " + why_weights
-                        + (f"; not run at this profile: {', '.join(c12_absent)}" if c12_absent else ""),
-                    chapter="02_objective_study", profile=P.name)
-hr = sizes[sizes["dataset"] == "High-res"]
-grid_ok = bool(((hr["width"] % 16 == 0) & (hr["height"] % 16 == 0) & (hr[["width", "height"]].max(axis=1) <= 2048)).all())
-claims.record_claim("C13", ours=f"{len(hr)} high-res images (≤2048, multiples of 16: {grid_ok}), "
-                    f"{len(IMAGES['Kodak'])} Kodak images", setup=setup,
-                    verdict="partly reproduced" if grid_ok else "not reproduced",
-                    why="same preparation rule; the JPEG AI set is not redistributable, so the Commons "
-                        "high-resolution split stands in for its 40 images", chapter="02_objective_study", profile=P.name)
-ledger_path = claims.write_ledger("seed000")
+study.record_claims(P, checks=checks, per_image=per_image, hits=hits, ranks=ranks, run=table["setting"], sizes=sizes,
+                    pretrained=weights_note == "compressai-pretrained")
+claims.write_ledger("seed000")
 claims.ledger("seed000")[["id", "claim", "published", "ours", "verdict", "why"]]
 
 # %%
-print(f"chapter finished in {time.perf_counter() - T0:.0f} s at the {P.name} profile; tables in {OUT}")
+print(f"chapter finished in {time.perf_counter() - T0:.0f} s at the {P.name} profile; "
+      f"tables in the results folder ({OUT.name}/)")

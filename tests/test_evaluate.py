@@ -108,6 +108,20 @@ def test_run_grid_codes_measures_and_resumes(tmp_path, small_images, monkeypatch
     pd.testing.assert_frame_equal(res2.table.iloc[:8].reset_index(drop=True), saved)
 
 
+def test_run_grid_in_worker_processes_gives_the_same_table(tmp_path, small_images, monkeypatch):
+    settings = [conventional_setting("jpeg", (0.5, 1.0), "420"), conventional_setting("hevc", (0.5,), "420"),
+                conventional_setting("webp", (0.5,))]
+    tables = {}
+    for jobs in (1, 2):
+        monkeypatch.setenv("DLIC_CACHE_DIR", str(tmp_path / f"cache{jobs}"))  # each codes from scratch
+        tables[jobs] = run_grid(small_images, settings, ["psnr_y", "ssim"], progress=False, jobs=jobs).table
+    timing = ["encode_s", "decode_s", "wall_s"]
+    assert (tables[2]["wall_s"] > 0).all()
+    pd.testing.assert_frame_equal(tables[1].drop(columns=timing), tables[2].drop(columns=timing))
+    with pytest.raises(DlicError, match="jobs must be a positive integer"):
+        run_grid(small_images, settings, ["psnr_y"], progress=False, jobs=0)
+
+
 def test_run_grid_refuses_a_table_without_the_metrics(tmp_path, small_images):
     out = tmp_path / "grid.parquet"
     run_grid(small_images, [conventional_setting("jpeg", (1.0,), "420")], ["psnr_y"], out=out, progress=False)
