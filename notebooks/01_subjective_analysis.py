@@ -49,8 +49,8 @@ from dlic_lib.provenance import provenance_table
 from IPython.display import HTML, display
 from dlic_lib.subjective import bt500_screening, mos_table, scores_from_wide, subject_model_mle
 
-P = get_profile(profile, n_bootstrap=n_bootstrap)
-N_BOOT = P.extra.get("n_bootstrap") or {"smoke": 200, "quick": 2000, "full": 10000}[P.name]
+P = get_profile(profile, chapter="01_subjective_analysis", n_bootstrap=n_bootstrap)
+N_BOOT = P.extra["n_bootstrap"]
 tlabs = resolve_optional("tlabs-image-quality")
 nflx = resolve_optional("nflx-public")
 aic = resolve_optional("jpeg-aic4")
