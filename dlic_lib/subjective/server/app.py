@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TextIO
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -45,8 +46,11 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=_NO_STORE)
 
 
-def create_app(store: VoteStore, *, time_scale: float = 1.0) -> Starlette:
-    """The app serving ``store``'s test; ``time_scale`` multiplies every plan timing (rehearsals, tests)."""
+def create_app(store: VoteStore, *, time_scale: float = 1.0, log: TextIO | None = None) -> Starlette:
+    """The app serving ``store``'s test; ``time_scale`` multiplies every plan timing (rehearsals, tests).
+
+    ``log`` (e.g. ``sys.stdout``) gets a line whenever a rater finishes.
+    """
     scale = get_scale(store.scale_key)
     root = store.plan.stimuli_dir.resolve()
     n_sessions = {s: max(t.session for t in ts) for s, ts in store.trials.items()}
@@ -142,9 +146,10 @@ def create_app(store: VoteStore, *, time_scale: float = 1.0) -> Starlette:
         subject = rater(request)
         data = await body(request, ("trial", "score"), subject)
         status = await run_in_threadpool(store.vote, subject, data["trial"], data["score"], scale)
-        token = request.path_params["token"]
-        return JSONResponse({"status": status, "trial": data["trial"], "state": await run_in_threadpool(state, subject, token)},
-                            headers=_NO_STORE)
+        after = await run_in_threadpool(state, subject, request.path_params["token"])
+        if status == "recorded" and after["done"] and log is not None:
+            print(f"rater {subject} finished: {after['n_voted']} votes", file=log, flush=True)
+        return JSONResponse({"status": status, "trial": data["trial"], "state": after}, headers=_NO_STORE)
 
     async def image(request: Request) -> Response:
         subject = rater(request)

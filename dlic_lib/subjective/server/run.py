@@ -41,7 +41,7 @@ def serve(store: VoteStore, *, host: str = "127.0.0.1", port: int = 8000, time_s
         raise DlicError("--time-scale must be positive")
     if not 0 < port < 65536:
         raise DlicError(f"port {port} is not a TCP port (1..65535)")
-    app = create_app(store, time_scale=time_scale)
+    app = create_app(store, time_scale=time_scale, log=out)
     sock = _listen(host, port)
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}"
