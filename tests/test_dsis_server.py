@@ -248,7 +248,7 @@ def test_a_database_keeps_its_plan_scale_and_layout(study, tmp_path):
     rc, err = run_cli("dsis", "export", str(tmp_path / "plan.csv"), "-o", str(tmp_path / "x.csv"))
     assert rc == 2 and "not a dlic DSIS vote database" in err and err.count("\n") == 1
     rc, err = run_cli("dsis", "export", str(store.path), "-o", str(store.path))
-    assert rc == 2 and "is the vote database" in err
+    assert rc == 2 and "is also an input" in err
     rc, err = run_cli("dsis", "export", str(store.path), "-o", str(tmp_path))
     assert rc == 2 and "is a folder" in err
 

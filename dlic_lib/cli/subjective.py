@@ -171,10 +171,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ..subjective.server import export_table, write_export
+    from ..outputs import write_table
+    from ..subjective.server import export_table
 
     table = export_table(args.db)
-    write_export(table, args.out, db=args.db)
+    write_table(table, args.out, inputs=[args.db], what="raw-vote table")
     print(f"{len(table)} vote(s) of {table['subject'].nunique()} rater(s) → {args.out}")
     return 0
 

@@ -5,11 +5,11 @@ the table ``dlic dsis analyze`` reads. Modules: :mod:`.plan` (plan, images, BT.5
 :mod:`.db` (vote store), :mod:`.app` (web app), :mod:`.summary` (dashboard), :mod:`.run` (serve).
 """
 
-from .db import EXPORT_COLUMNS, VoteRejected, VoteStore, export_table, write_export
+from .db import EXPORT_COLUMNS, VoteRejected, VoteStore, export_table
 from .plan import LAYOUTS, Plan, Trial, load_plan, phase_seconds, resolve_image
 from .run import links, open_test, serve
 
 __all__ = [
-    "EXPORT_COLUMNS", "VoteRejected", "VoteStore", "export_table", "write_export", "LAYOUTS", "Plan", "Trial", "load_plan",
+    "EXPORT_COLUMNS", "VoteRejected", "VoteStore", "export_table", "LAYOUTS", "Plan", "Trial", "load_plan",
     "phase_seconds", "resolve_image", "links", "open_test", "serve",
 ]

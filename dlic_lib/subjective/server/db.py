@@ -8,7 +8,6 @@ rater's position is the first trial without a vote, so a reload or a server rest
 
 from __future__ import annotations
 
-import os
 import secrets
 import sqlite3
 from contextlib import closing, contextmanager
@@ -22,7 +21,7 @@ from ...errors import DlicError
 from ..scores import SCORE_COLUMNS, Scale
 from .plan import Plan, Trial
 
-__all__ = ["VoteStore", "VoteRejected", "export_table", "write_export", "EXPORT_COLUMNS"]
+__all__ = ["VoteStore", "VoteRejected", "export_table", "EXPORT_COLUMNS"]
 
 EXPORT_COLUMNS = (*SCORE_COLUMNS, "scale", "layout", "voted_at")
 
@@ -249,22 +248,3 @@ def export_table(path: str | Path) -> pd.DataFrame:
     df["layout"] = meta["layout"]
     return df[list(EXPORT_COLUMNS)].reset_index(drop=True)
 
-
-def write_export(table: pd.DataFrame, out: str | Path, *, db: str | Path) -> Path:
-    """Write the raw-vote table as CSV atomically (a reader never sees half a file; never over ``db``)."""
-    out = Path(out)
-    if out.exists() and out.resolve() == Path(db).resolve():
-        raise DlicError(f"{out} is the vote database; write the table to another file")
-    if out.is_dir():
-        raise DlicError(f"{out} is a folder; give a file name for the raw-vote table")
-    if not out.parent.is_dir():
-        raise DlicError(f"folder {out.parent} does not exist")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise DlicError(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
