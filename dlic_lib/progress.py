@@ -153,9 +153,9 @@ class Task:
         elif self._side:
             _StatusFile.write()
 
-    def set_postfix(self, **values: Any) -> None:
-        """Figures of the moment (loss, bpp, …), shown after the detail."""
-        self.set_detail(", ".join(f"{k}={v}" for k, v in values.items()))
+    def set_postfix(self, values: dict[str, Any] | None = None, **more: Any) -> None:
+        """Figures of the moment (``loss=…, bpp=…``) as the detail; called as tqdm's ``set_postfix``."""
+        self.set_detail(", ".join(f"{k}={v}" for k, v in {**(values or {}), **more}.items()))
 
     def close(self) -> None:
         if self._bar is not None:

@@ -383,14 +383,14 @@ class Trainer:
         return self._release(sampler, window)
 
     def _loop(self, sampler, window: dict, max_steps_this_run: int | None) -> bool:
-        from tqdm.auto import tqdm
+        from ..progress import task as progress_task
 
         task = self.task
         for net in self.nets.values():
             net.train()
         last_ckpt, done_here = time.perf_counter(), 0
-        bar = tqdm(total=task.steps, initial=self.step, desc=task.describe(), unit="step", disable=not self.progress,
-                   dynamic_ncols=True, position=self.progress_position)
+        bar = progress_task(task.describe(), total=task.steps, initial=self.step, unit="step", enabled=self.progress,
+                            position=self.progress_position)  # terminal, or the book run's status files
         try:
             with StopFlag() as stop:
                 while self.step < task.steps:
