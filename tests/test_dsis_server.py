@@ -280,8 +280,12 @@ def test_dashboard_shows_progress_screening_and_mos(study):
     assert {m["stimulus"]: m["mos"] for m in summary["mos"]} == pytest.approx(dict(zip(expected["stimulus"], expected["mos"])))
 
 
-def test_serve_refuses_a_busy_port(study):
+def test_serve_refuses_a_busy_port_and_bad_settings(study):
     store, _, _ = study
+    with pytest.raises(DlicError, match="not a TCP port"):
+        serve(store, port=70000, out=io.StringIO())
+    with pytest.raises(DlicError, match="--time-scale must be positive"):
+        serve(store, time_scale=0, out=io.StringIO())
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
