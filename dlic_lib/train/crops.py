@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -67,12 +66,13 @@ class ImagePool:
         refuse_kodak(paths)
         key = (tuple(str(p.resolve()) for p in paths), tuple(_stat(p) for p in paths), max_side)
         if key not in _POOL_CACHE:
-            iterator: Any = paths
-            if progress:
-                from tqdm.auto import tqdm
+            from ..progress import task
 
-                iterator = tqdm(paths, desc="decoding training images", unit="img", leave=False)
-            images = [_downscale_to(read_image(p), max_side) for p in iterator]
+            images = []
+            with task("decoding training images", total=len(paths), unit="img", enabled=progress) as bar:
+                for p in paths:  # reported in a terminal or a book run's status files, never in a notebook
+                    images.append(_downscale_to(read_image(p), max_side))
+                    bar.update(1)
             _POOL_CACHE[key] = cls(images, paths)
         return _POOL_CACHE[key]
 
