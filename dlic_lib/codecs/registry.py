@@ -10,13 +10,14 @@ from .ffmpeg_codecs import Av1Codec, HevcCodec, JpegXlCodec, VvcCodec
 from .hybrid import HYBRID_CODECS  # luma JPEG wrapped in CNNs (seed 001)
 from .learned import LEARNED_ARCHITECTURES, LearnedCodec
 from .pillow_codecs import Jpeg2000Codec, JpegCodec, WebpCodec
+from .rnn import RnnCodec
 
 __all__ = ["CONVENTIONAL_CODECS", "LEARNED_CODECS", "CODECS", "get_codec", "codec_names", "list_codecs"]
 
 CONVENTIONAL_CODECS: dict[str, type[Codec]] = {
     cls.name: cls for cls in (JpegCodec, Jpeg2000Codec, WebpCodec, HevcCodec, VvcCodec, Av1Codec, JpegXlCodec)
 }
-LEARNED_CODECS: tuple[str, ...] = tuple(LEARNED_ARCHITECTURES)
+LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name)
 CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS, *HYBRID_CODECS)
 
 
@@ -39,6 +40,8 @@ def get_codec(name: str, **options: Any) -> Codec:
             return CONVENTIONAL_CODECS[key](**options)
         if key in LEARNED_ARCHITECTURES:
             return LearnedCodec(key, **options)
+        if key == RnnCodec.name:
+            return RnnCodec(**options)
         if key in HYBRID_CODECS:
             return HYBRID_CODECS[key](**options)
     except TypeError as exc:
