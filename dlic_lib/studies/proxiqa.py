@@ -1,0 +1,277 @@
+"""The ProxIQA chapter (seed 004): settings per profile, training, real-bitstream evaluation, tables, claims.
+
+What runs (notes on seed 004, B3):
+
+1. a BLS MSE ladder (warm-started: each rung starts from the release of the rung below);
+2. VMAF_p per rung, fine-tuned from the MSE release: proxy-only warm-up, then alternating steps with
+   libvmaf labels (:class:`dlic_lib.train.tasks.proxiqa.ProxiqaTask`);
+3. the frozen-proxy experiment (Fig. 6, C46): a proxy pre-trained on JPEG/blur/noise patches with
+   libvmaf labels, frozen, then used as the only distortion loss (``alpha = 1``) of one rung;
+4. Kodak and the high-resolution stand-in coded with real rANS bitstreams; per image bpp from the
+   bytes, libvmaf VMAF, SSIM, MS-SSIM and PSNR by eq. 12; per-image BD-rates against BLS-MSE, mean and
+   population SD; kodim19 against JPEG 2000 and x265 (C47); encode/decode times (C45).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..errors import DlicError
+
+__all__ = ["SETTINGS", "settings", "train_all", "code_image", "score_pair", "evaluate", "conventional_points",
+           "frozen_example", "bd_summary", "kodim19_savings", "chapter_images", "run", "verdicts"]  # fmt: skip
+
+_LADDER = (0.0018, 0.0067, 0.025, 0.0932)
+
+#: the chapter's settings per profile (λ: CompressAI's MSE convention; VMAF_p uses 2·λ with α = 0.5)
+SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": dict(N=8, lambdas=(0.0067, 0.0932), mse_steps=(8, 4), crop=64, batch=4, patch=64,
+                  vmafp_warmup=1, vmafp_steps=2, pretrain_steps=3, frozen_steps=2, frozen_rung=0,
+                  kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2),
+    "quick": dict(N=64, lambdas=_LADDER, mse_steps=(3000, 1500), crop=96, batch=8, patch=128,
+                  vmafp_warmup=150, vmafp_steps=300, pretrain_steps=600, frozen_steps=300, frozen_rung=1,
+                  kodak=24, highres=8, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
+                  conventional_points=6),
+    "full": dict(N=192, lambdas=(0.0009, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932), mse_steps=(2_000_000, 2_000_000),
+                 crop=256, batch=8, patch=128, vmafp_warmup=1000, vmafp_steps=100_000, pretrain_steps=20_000,
+                 frozen_steps=20_000, frozen_rung=3, kodak=24, highres=8, max_side=None,
+                 conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6),
+}  # fmt: skip
+_CONVENTIONAL_QUALITIES = {"jpeg2000": (10, 20, 40, 80, 160), "hevc": (22, 27, 32, 37, 42, 47)}
+
+
+def settings(profile: str, **overrides: Any) -> dict[str, Any]:
+    """A copy of the settings at ``profile`` with non-``None`` overrides; unknown keys are refused."""
+    if profile not in SETTINGS:
+        raise DlicError(f"unknown profile {profile!r}; expected one of {', '.join(SETTINGS)}")
+    out = dict(SETTINGS[profile])
+    for key, value in overrides.items():
+        if key not in out:
+            raise DlicError(f"unknown ProxIQA setting {key!r}; expected one of {', '.join(out)}")
+        if value is not None:
+            out[key] = value
+    return out
+
+
+# -- training ------------------------------------------------------------------------------------------
+def train_all(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = None) -> dict[str, Any]:
+    """Train (or find, when already done) every network; release paths by setting and λ."""
+    from ..train.task import Trainer
+    from ..train.tasks.proxiqa import ProxiqaSettings, ProxiqaTask
+
+    def fit(settings: ProxiqaSettings) -> Path:
+        return Trainer(ProxiqaTask(settings), progress=progress, runs_dir=runs_dir).fit().run_dir / "release.pt"
+
+    base = ProxiqaSettings(N=cfg["N"], batch=cfg["batch"], patch=cfg["crop"], val_patches=1 if cfg["N"] < 32 else 4)
+    out: dict[str, Any] = {"mse": {}, "vmaf_p": {}}
+    previous = None
+    for i, lam in enumerate(cfg["lambdas"]):
+        steps = cfg["mse_steps"][0 if i == 0 else 1]
+        out["mse"][lam] = previous = fit(replace(base, proxy="none", lmbda=lam, steps=steps,
+                                                 init_codec=str(previous) if previous else None))  # fmt: skip
+    alt = replace(base, proxy="alternating", patch=cfg["patch"], alpha=0.5, steps=cfg["vmafp_steps"],
+                  proxy_warmup=cfg["vmafp_warmup"])  # fmt: skip
+    for lam, mse_path in out["mse"].items():
+        out["vmaf_p"][lam] = fit(replace(alt, lmbda=2 * lam, init_codec=str(mse_path)))
+    out["proxy"] = fit(replace(alt, proxy="pretrain", steps=cfg["pretrain_steps"], proxy_warmup=0))
+    lam = cfg["lambdas"][cfg["frozen_rung"]]
+    out["frozen"] = (lam, fit(replace(alt, proxy="frozen", alpha=1.0, lmbda=2 * lam, steps=cfg["frozen_steps"],
+                                      proxy_warmup=0, init_codec=str(out["mse"][lam]), init_proxy=str(out["proxy"]))))  # fmt: skip
+    return out
+
+
+# -- coding and scoring --------------------------------------------------------------------------------
+def code_image(net: Any, image: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
+    """Real bitstream of ``image`` (RGB uint8) with a BLS ``net``: stored bytes, decoded image, encode/decode s."""
+    import torch.nn.functional as F
+
+    from ..codecs.learned import pack_strings, unpack_strings
+
+    h, w = image.shape[:2]
+    s = net.downsampling_factor
+    x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
+    ph, pw = -(-h // s) * s, -(-w // s) * s
+    x = F.pad(x, (0, pw - w, 0, ph - h), mode="replicate")
+    with torch.inference_mode():
+        t0 = time.perf_counter()
+        enc = net.compress(x)
+        data = pack_strings(w, h, [enc["strings"][0][0]])
+        t1 = time.perf_counter()
+        w2, h2, strings = unpack_strings(data, "bls2017")
+        x_hat = net.decompress([strings], (-(-h2 // s), -(-w2 // s)))["x_hat"]
+        t2 = time.perf_counter()
+    out = x_hat[0, :, :h2, :w2].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
+    return data, np.ascontiguousarray(out), t1 - t0, t2 - t1
+
+
+def score_pair(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
+    """libvmaf VMAF, SSIM, MS-SSIM and PSNR by eq. 12, ``(4·PSNR_Y + PSNR_U + PSNR_V)/6`` (BT.601 limited, 4:4:4)."""
+    from ..metrics import libvmaf
+
+    r = libvmaf(reference, decoded, features=("psnr", "float_ssim", "float_ms_ssim"))[0]
+    # libvmaf leaves MS-SSIM out for images too small for its five scales
+    return {"vmaf": r["vmaf"], "ssim": r["float_ssim"], "msssim": r.get("float_ms_ssim", float("nan")),
+            "psnr": (4 * r["psnr_y"] + r["psnr_cb"] + r["psnr_cr"]) / 6}  # fmt: skip
+
+
+def evaluate(releases: dict[float, Path], label: str, images: dict[str, np.ndarray], dataset: str) -> pd.DataFrame:
+    """One row per (image, λ) of a BLS setting: bpp from the bytes, metrics, times."""
+    from ..train.tasks.proxiqa import load_release
+
+    rows = []
+    for lam, path in releases.items():
+        net = load_release(path)[0]
+        for name, image in images.items():
+            data, decoded, enc_s, dec_s = code_image(net, image)
+            rows.append({"dataset": dataset, "image": name, "codec": label, "lmbda": lam,
+                         "bpp": 8 * len(data) / (image.shape[0] * image.shape[1]), **score_pair(image, decoded),
+                         "encode_ms": 1e3 * enc_s, "decode_ms": 1e3 * dec_s})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def conventional_points(images: dict[str, np.ndarray], codecs: tuple, dataset: str, points: int = 6) -> pd.DataFrame:
+    """RD points (and encode times) of the conventional codecs at up to ``points`` fixed quality settings."""
+    from ..codecs import get_codec
+
+    rows = []
+    for name, chroma in codecs:
+        codec = get_codec(name, **({"chroma": chroma} if chroma else {}))
+        label = "JPEG 2000" if name == "jpeg2000" else f"x265 {chroma}"
+        qualities = _CONVENTIONAL_QUALITIES[name]
+        for q in qualities[:: max(1, -(-len(qualities) // points))]:
+            for image_name, image in images.items():
+                coded = codec.encode(image, q, use_cache=False)
+                rows.append({"dataset": dataset, "image": image_name, "codec": label, "lmbda": q, "bpp": coded.bpp,
+                             **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
+                             "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def frozen_example(frozen: Path, alternating: Path, image: np.ndarray) -> pd.DataFrame:
+    """Proxy (tile mean) against libvmaf on one image, for the frozen-proxy codec and the alternating one."""
+    from ..train.tasks.proxiqa import load_release
+
+    rows = []
+    for label, path in (("frozen proxy (α = 1)", frozen), ("alternating (α = 0.5)", alternating)):
+        codec, proxy, _ = load_release(path)
+        data, decoded, _, _ = code_image(codec, image)
+        x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+        y = torch.from_numpy(decoded).permute(2, 0, 1)[None].float() / 255
+        with torch.no_grad():
+            predicted = float(proxy.score_image(x, y)[0])
+        true = score_pair(image, decoded)["vmaf"]
+        rows.append({"setting": label, "bpp": 8 * len(data) / (image.shape[0] * image.shape[1]), "proxy_vmaf": predicted,
+                     "libvmaf": true, "gap": predicted - true})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+# -- tables ---------------------------------------------------------------------------------------------
+def bd_summary(rd: pd.DataFrame, anchor: str = "BLS-MSE", method: str = "pchip") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-image BD-rates against ``anchor`` (every metric) and their mean and population SD per dataset."""
+    from ..rd import bd_table, summarize_bd
+
+    per_image = bd_table(rd, anchor=anchor, metrics=["psnr", "ssim", "msssim", "vmaf"], by=["dataset", "image"],
+                         method=method, min_points=2)  # fmt: skip
+    summary = summarize_bd(per_image, by=("dataset", "codec", "metric"), ddof=0)
+    return per_image, summary
+
+
+def kodim19_savings(rd: pd.DataFrame, test: str = "BLS VMAF_p") -> dict[str, float]:
+    """Mean rate saving (%) of ``test`` at its own VMAF points, others' log-rate interpolated (pchip) in VMAF."""
+    from scipy.interpolate import PchipInterpolator
+
+    part = rd[rd["image"] == "kodim19"]
+    mine = part[part["codec"] == test].sort_values("vmaf")
+    keys = {"BLS-MSE": "mse", "JPEG 2000": "jpeg2000", "x265 444": "hevc444", "x265 420": "hevc420"}
+    out: dict[str, float] = {}
+    for codec, key in keys.items():
+        other = part[part["codec"] == codec].sort_values("vmaf").drop_duplicates("vmaf")
+        if len(other) < 2:
+            continue
+        vm, lr = other["vmaf"].to_numpy(), np.log(other["bpp"].to_numpy())
+        inside = mine[(mine["vmaf"] >= vm.min()) & (mine["vmaf"] <= vm.max())]
+        if inside.empty:
+            out[key] = float("nan")
+            continue
+        rates = np.exp(PchipInterpolator(vm, lr)(inside["vmaf"].to_numpy()))
+        out[key] = float(np.mean(1 - inside["bpp"].to_numpy() / rates) * 100)
+    return out
+
+
+# -- the chapter end to end ----------------------------------------------------------------------------
+def chapter_images(cfg: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
+    """Kodak (kodim01 and kodim19 first, so small profiles keep the figures' images) and the high-res stand-in."""
+    from ..data import read_image, resolve_dataset
+    from ..data.prepare import fit_to_grid
+
+    kodak = resolve_dataset("kodak").images()
+    first = [p for p in kodak if p.stem in ("kodim01", "kodim19")]
+    chosen = (first + [p for p in kodak if p not in first])[: cfg["kodak"]]
+    out = {"Kodak": {p.stem: fit_to_grid(read_image(p), cfg["max_side"], 16) if cfg["max_side"] else read_image(p)
+                     for p in sorted(chosen)}}  # fmt: skip
+    if cfg["highres"]:
+        photos = resolve_dataset("wikimedia-photos").images("test")[: cfg["highres"]]
+        out["High-res stand-in"] = {p.stem: fit_to_grid(read_image(p), None, 16) for p in photos}
+    return out
+
+
+def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = None) -> dict[str, Any]:
+    """Train what is missing, code every test image, and build every table of the chapter."""
+    releases = train_all(cfg, progress=progress, runs_dir=runs_dir)
+    images = chapter_images(cfg)
+    rd = pd.concat([evaluate(releases[key], label, ims, dataset)
+                    for dataset, ims in images.items() for key, label in (("mse", "BLS-MSE"), ("vmaf_p", "BLS VMAF_p"))],
+                   ignore_index=True)  # fmt: skip
+    kodak = images["Kodak"]
+    probe = "kodim19" if "kodim19" in kodak else next(iter(kodak))
+    conventional = conventional_points({probe: kodak[probe]}, cfg["conventional"], "Kodak", cfg["conventional_points"])
+    lam, frozen_path = releases["frozen"]
+    frozen = frozen_example(frozen_path, releases["vmaf_p"][lam], kodak["kodim01"]) if "kodim01" in kodak else None
+    per_image, summary = bd_summary(rd)
+    return {"releases": releases, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
+            "summary": summary, "savings": kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}}
+
+
+def verdicts(results: dict[str, Any]) -> pd.DataFrame:
+    """Every claim's verdict from the chapter's results (C48 from the published tables)."""
+    from ..claims import published_table
+    from . import proxiqa_claims as pc
+
+    summary, per_image = results["summary"], results["per_image"]
+
+    def mean(dataset: str, metric: str, codec: str = "BLS VMAF_p") -> float | None:
+        row = summary[(summary["dataset"] == dataset) & (summary["metric"] == metric) & (summary["codec"] == codec)]
+        return float(row["mean"].iloc[0]) if len(row) and np.isfinite(row["mean"].iloc[0]) else None
+
+    kodak = per_image[(per_image["dataset"] == "Kodak") & (per_image["codec"] == "BLS VMAF_p")]
+    wide = kodak.pivot(index="image", columns="metric", values="bd_rate").dropna() if len(kodak) else None
+    rd, conv = results["rd"], results["conventional"]
+    times = {"mse": rd.loc[rd["codec"] == "BLS-MSE", "encode_ms"].mean(),
+             "vmaf_p": rd.loc[rd["codec"] == "BLS VMAF_p", "encode_ms"].mean(),
+             "hevc": conv.loc[conv["codec"].str.startswith("x265"), "encode_ms"].mean() if len(conv) else float("nan")}  # fmt: skip
+    probe = conv["image"].iloc[0] if len(conv) else None
+    if probe is not None:  # same image for both sides of the ratio
+        times["mse"] = rd.loc[(rd["codec"] == "BLS-MSE") & (rd["image"] == probe), "encode_ms"].mean()
+    frozen = results["frozen"]
+    gaps = (None, None) if frozen is None else (float(frozen["gap"].iloc[0]), float(frozen["gap"].iloc[1]))
+    ours_max = float(wide["vmaf"].min()) if wide is not None and len(wide) else None
+    t1, t2 = published_table("seed004_table1_kodak_bdrate"), published_table("seed004_table2_mean_bdrate")
+    rows = {
+        "C40": pc.verdict_c40(mean("Kodak", "vmaf"), mean("High-res stand-in", "vmaf")),
+        "C41": pc.verdict_c41(wide),
+        "C42": pc.verdict_c42(None, None),
+        "C43": pc.verdict_c43(None, None),
+        "C44": pc.verdict_c44(None, None),
+        "C45": pc.verdict_c45(times),
+        "C46": pc.verdict_c46(*gaps),
+        "C47": pc.verdict_c47(results["savings"]),
+        "C48": pc.verdict_c48(t1, t2, ours_max)[:2],
+    }
+    return pd.DataFrame([{"id": k, "verdict": v, "why": why} for k, (v, why) in rows.items()])
