@@ -34,7 +34,6 @@ n_bootstrap = None  # bootstrap resamples for correlation CIs (None: from the pr
 logistic = "5p"  # 5p (seed 000) or 4p (VQEG)
 
 # %%
-import re
 import warnings
 
 import numpy as np
@@ -46,6 +45,7 @@ from dlic_lib.config import results_dir
 from dlic_lib.data import resolve_optional
 from dlic_lib.profiles import get_profile
 from dlic_lib.provenance import provenance_table
+from dlic_lib.studies.metric_accuracy import AIC4_METRICS, accuracy_table, aic4_table, drop_tests
 from IPython.display import HTML, display
 from dlic_lib.subjective import bt500_screening, mos_table, scores_from_wide, subject_model_mle
 
@@ -206,29 +206,13 @@ if nflx is not None:
 if aic is None:
     unavailable('jpeg-aic4')
 else:
-    jnd = pd.read_csv(aic.paths["JPEG-AIC_metric_scores.csv"])
-    jnd["codec_name"] = jnd["img_distorted"].map(lambda s: re.match(r"PTC_\d+_(.+)_\d+\.png$", s).group(1))
-    aic_metrics = ["PSNR-Y", "SSIM", "MS-SSIM", "IW-SSIM", "VMAF-neg", "SSIMULACRA2", "CVVDP"]
+    jnd = aic4_table(aic.paths)
+    aic_metrics = list(AIC4_METRICS)
     conventional = sorted(set(jnd["codec_name"]) - {"JPEG-AI"})
-    rng_rows = []
-    for metric in aic_metrics:
-        for subset, sel in (("conventional", jnd["codec_name"].isin(conventional)), ("learned (JPEG AI)", jnd["codec_name"] == "JPEG-AI")):
-            part = jnd[sel]
-            x, y = part[metric].to_numpy(float), part["distortion"].to_numpy(float)
-            r_s, lo_s, hi_s = stats.bootstrap_ci(x, y, "srocc", n_resamples=N_BOOT)
-            fit = stats.fit_logistic(x, y, logistic)
-            r_p, lo_p, hi_p = stats.bootstrap_ci(fit.predict(x), y, "plcc", n_resamples=N_BOOT)
-            rng_rows.append({"metric": metric, "subset": subset, "n": len(part), "plcc": r_p, "plcc_lo": lo_p, "plcc_hi": hi_p,
-                             "srocc": abs(r_s), "srocc_lo": min(abs(lo_s), abs(hi_s)), "srocc_hi": max(abs(lo_s), abs(hi_s))})
-    aic_perf = pd.DataFrame(rng_rows)
-    tests = []
-    for metric, grp in aic_perf.groupby("metric", sort=False):
-        conv, dl = grp.iloc[0], grp.iloc[1]
-        for coef in ("plcc", "srocc"):
-            res = stats.fisher_z_test(conv[coef], int(conv["n"]), dl[coef], int(dl["n"]), alternative="greater")
-            tests.append({"metric": metric, "coefficient": coef, "conventional": conv[coef], "learned": dl[coef],
-                          "drop": conv[coef] - dl[coef], "z": res.z, "p": res.p, "significant (p<0.05)": res.p < 0.05})
-    aic_tests = pd.DataFrame(tests)
+    aic_perf = accuracy_table(jnd, aic_metrics, {"conventional": conventional, "learned (JPEG AI)": ["JPEG-AI"]},
+                              logistic=logistic, n_boot=N_BOOT)
+    aic_tests = drop_tests(aic_perf, "conventional", "learned (JPEG AI)").rename(
+        columns={"reference": "conventional", "test": "learned"})
     aic_perf.assign(profile=P.name, n_bootstrap=N_BOOT).to_csv(OUT / "aic4_metric_performance.csv", index=False)
     aic_tests.to_csv(OUT / "aic4_fisher_z.csv", index=False)
     display(aic_tests.round(4))
