@@ -172,19 +172,16 @@ class RnnCodec(Codec):
         return self._loaded
 
     def _from_zoo(self) -> tuple[Any, str]:
-        try:
-            from ..zoo.registry import find  # the checkpoint zoo (released networks)
-        except ImportError:
-            raise CodecUnavailableError(
-                f"rnn: no weights given; train them with 'dlic train --model {ARCHITECTURE}' and pass "
-                "checkpoint=PATH") from None
+        from .. import zoo
+
         profile = self.options.get("profile", "quick")
-        entry = find(ARCHITECTURE, profile=profile)
+        entry = zoo.find(ARCHITECTURE, task="recurrent", objective="l1", profile=profile)
         if entry is None:
             raise CodecUnavailableError(
-                f"rnn: no {profile} release of {ARCHITECTURE} in the checkpoint zoo; train it with "
-                f"'dlic train --model {ARCHITECTURE} --profile {profile}' or pass checkpoint=PATH")
-        return load_checkpoint(entry.path), f"dlic-checkpoint:{entry.sha256[:12]}"
+                f"rnn: no {profile} release of {ARCHITECTURE} is in the checkpoint zoo; train it with "
+                f"'dlic train --model {ARCHITECTURE} --profile {profile}' (in Python: "
+                f"dlic_lib.train.tasks.recurrent.train_recurrent({profile!r})) or pass checkpoint=PATH")
+        return zoo.load_model(entry), f"dlic-checkpoint:{entry.sha256[:12]}"
 
     # --- coding ------------------------------------------------------------------------------
     def _patches(self, image: np.ndarray):
