@@ -77,7 +77,9 @@ pd.DataFrame([{"setting": k, "value": str(v)} for k, v in CFG.items()]).set_inde
 # %% tags=["hide-input"]
 RESULTS = study.run(CFG)
 RD, CONV = RESULTS["rd"], RESULTS["conventional"]
-RD.to_csv(OUT / f"rd_{profile}.csv", index=False)
+for name in ("rd", "conventional", "per_image", "summary", "frozen"):  # tidy tables with what made them
+    if RESULTS[name] is not None:
+        RESULTS[name].assign(profile=profile, N=CFG["N"]).to_csv(OUT / f"{name}_{profile}.csv", index=False)
 TRAIN_S = time.perf_counter() - T0
 rates = RD.groupby(["dataset", "codec"])["bpp"].agg(["min", "max"]).round(3)
 rates.columns = ["lowest bpp", "highest bpp"]
