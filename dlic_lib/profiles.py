@@ -83,6 +83,9 @@ _ALL_CONVENTIONAL = [("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("web
                      ("hevc", "444"), ("vvc", "420"), ("av1", "420"), ("av1", "444", {"encoder": "libaom"}),
                      ("jpegxl", None)]
 
+#: seed 002's six content slots (semantic class → number of contents)
+_SEED002_SLOTS = {"people": 2, "nature": 2, "man-made": 1, "synthetic": 1}
+
 #: each chapter's own settings per profile (chapter = notebook stem)
 CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     "01_subjective_analysis": {
@@ -105,6 +108,21 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
         "full": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS, conventional=_ALL_CONVENTIONAL,
                      learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M"], qualities=tuple(range(1, 9)),
                      warm_start=False, warm_steps=None),
+    },
+    # crop: (H, W) of each content; candidates: "all" or "commons" (no T-Labs video frames); slots: semantic
+    # class → contents; msssim_targets: the conventional rates (or fixed_parameters per codec); learned_rates:
+    # the stand-ins' own rate parameters; n_boot: bootstrap resamples; aic4_*: None = all of the release
+    "07_metrics_for_learned_codecs": {
+        "smoke": dict(crop=(192, 256), candidates="commons", slots={"man-made": 1}, msssim_targets=(), n_boot=200,
+                      fixed_parameters={"JPEG2000": (0.3, 1.0), "BPG (HEVC 4:2:0)": (45, 35)},
+                      learned_rates={"Ballé 2017 (bls2017)": (1,), "Toderici 2017 (rnn)": (1,)}, max_encodes=8,
+                      aic4_metrics=("PSNR-Y", "SSIM", "MS-SSIM"), aic4_codecs=("JPEG-2000", "VVC", "JPEG-AI")),
+        "quick": dict(crop=(384, 480), candidates="all", slots=_SEED002_SLOTS, msssim_targets=(0.90, 0.95, 0.98, 0.995),
+                      n_boot=2000, fixed_parameters=None, max_encodes=7, aic4_metrics=None, aic4_codecs=None,
+                      learned_rates={"Ballé 2017 (bls2017)": (1, 2, 3, 4), "Toderici 2017 (rnn)": (1, 2, 4, 8)}),
+        "full": dict(crop=(736, 960), candidates="all", slots=_SEED002_SLOTS, msssim_targets=(0.90, 0.94, 0.97, 0.985, 0.995),
+                     n_boot=10000, fixed_parameters=None, max_encodes=12, aic4_metrics=None, aic4_codecs=None,
+                     learned_rates={"Ballé 2017 (bls2017)": (1, 2, 3, 4, 5, 6), "Toderici 2017 (rnn)": (1, 2, 3, 4, 6, 8)}),
     },
 }
 

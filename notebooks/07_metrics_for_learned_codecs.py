@@ -52,8 +52,8 @@ from dlic_lib.studies.metric_accuracy import AIC4_METRICS, accuracy_table, aic4_
 from IPython.display import HTML, display
 
 warnings.filterwarnings("ignore")
-S = study.settings_for(profile)
-N_BOOT = int(n_bootstrap or S.n_boot)
+S = study.settings_for(profile, n_boot=n_bootstrap)
+N_BOOT = int(S.n_boot)
 CHAPTER = "07_metrics_for_learned_codecs"
 OUT = results_dir() / CHAPTER
 OUT.mkdir(parents=True, exist_ok=True)

@@ -58,27 +58,14 @@ class Seed002Settings:
 AIC4_GROUPS = {"conventional": ("JPEG-2000", "VVC"), "DL": ("JPEG-AI",), "all": ("JPEG-2000", "VVC", "JPEG-AI")}
 
 
-_PAPER_SLOTS = {"people": 2, "nature": 2, "man-made": 1, "synthetic": 1}
-_SETTINGS = {
-    "smoke": Seed002Settings("smoke", (192, 256), "commons", {"man-made": 1}, (), 200,
-                             fixed_parameters={"JPEG2000": (0.3, 1.0), "BPG (HEVC 4:2:0)": (45, 35)},
-                             learned_rates={"Ballé 2017 (bls2017)": (1,), "Toderici 2017 (rnn)": (1,)},
-                             aic4_metrics=("PSNR-Y", "SSIM", "MS-SSIM"), aic4_codecs=("JPEG-2000", "VVC", "JPEG-AI")),
-    "quick": Seed002Settings("quick", (384, 480), "all", _PAPER_SLOTS, (0.90, 0.95, 0.98, 0.995), 2000,
-                             learned_rates={"Ballé 2017 (bls2017)": (1, 2, 3, 4), "Toderici 2017 (rnn)": (1, 2, 4, 8)},
-                             max_encodes=7),
-    "full": Seed002Settings("full", (736, 960), "all", _PAPER_SLOTS, (0.90, 0.94, 0.97, 0.985, 0.995), 10000,
-                            learned_rates={"Ballé 2017 (bls2017)": (1, 2, 3, 4, 5, 6), "Toderici 2017 (rnn)": (1, 2, 3, 4, 6, 8)},
-                            max_encodes=12),
-}
+CHAPTER = "07_metrics_for_learned_codecs"
 
 
-def settings_for(profile: str) -> Seed002Settings:
-    """The chapter's settings at ``profile`` (``smoke``, ``quick`` or ``full``)."""
-    try:
-        return _SETTINGS[profile]
-    except KeyError:
-        raise DlicError(f"unknown profile {profile!r}; expected one of {', '.join(_SETTINGS)}") from None
+def settings_for(profile: str, **overrides) -> Seed002Settings:
+    """The chapter's settings at ``profile`` (from :data:`dlic_lib.profiles.CHAPTERS`) with non-``None`` overrides."""
+    from ..profiles import chapter_settings
+
+    return Seed002Settings(profile=profile, **chapter_settings(CHAPTER, profile, **overrides))
 
 
 def _msssim(reference: np.ndarray, decoded: np.ndarray) -> float:
