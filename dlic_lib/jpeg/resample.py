@@ -97,6 +97,9 @@ def bicubic_resize(x: torch.Tensor, size: tuple[int, int], *, clip: tuple[float,
     """
     h_out, w_out = int(size[0]), int(size[1])
     h_in, w_in = x.shape[-2:]
+    if torch.is_autocast_enabled(x.device.type):  # weights in float32 even under bfloat16 autocast
+        with torch.autocast(x.device.type, enabled=False):
+            return bicubic_resize(x.float(), size, clip=clip)
     out = x
     if w_out != w_in:
         out = out @ _matrix(w_in, w_out, x).T

@@ -126,9 +126,12 @@ class FakeCodec(nn.Module):
             blocks = to_blocks(x)
             flat = blocks.reshape(-1, 1, 8, 8)
             return from_blocks((flat + self.body(flat)).reshape(blocks.shape))
-        coefficients = block_dct(x - 0.5)
+        with torch.autocast(x.device.type, enabled=False):  # the transforms stay in float32
+            coefficients = block_dct(x.float() - 0.5)
         flat = coefficients.reshape(-1, 1, 8, 8)
-        return block_idct((flat + self.body(flat)).reshape(coefficients.shape)) + 0.5
+        out = (flat + self.body(flat).float()).reshape(coefficients.shape)
+        with torch.autocast(x.device.type, enabled=False):
+            return block_idct(out) + 0.5
 
 
 @register_model("fakecodec-frame")
