@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TEMPLATE", "style", "show", "scatter", "thumbnails_html", "rd_figure", "per_image_rd_figure"]
+__all__ = ["TEMPLATE", "style", "show", "scatter", "thumbnails_html", "rd_figure", "per_image_rd_figure",
+           "image_grid_figure"]
 
 TEMPLATE = "plotly_white"
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=13)
@@ -190,3 +191,22 @@ def per_image_rd_figure(
         buttons.append(dict(label=str(name), method="restyle", args=[{"x": xs, "y": ys}]))
     fig.update_layout(updatemenus=[dict(buttons=buttons, direction="down", x=0, xanchor="left", y=1.12, yanchor="top")])
     return style(fig, title=title, height=330 * rows + 80)
+
+
+def image_grid_figure(rows: list[list[Any]], *, column_titles: list[str], row_titles: list[str] | None = None,
+                      title: str | None = None, cell: int = 150) -> Any:
+    """Interactive grid of RGB uint8 images (one list per row; ``None`` leaves a cell empty)."""
+    from plotly.subplots import make_subplots
+    import plotly.graph_objects as go
+
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig = make_subplots(rows=n_rows, cols=n_cols, column_titles=column_titles, row_titles=row_titles,
+                        horizontal_spacing=0.01, vertical_spacing=0.03)
+    for i, row in enumerate(rows, start=1):
+        for j, image in enumerate(row, start=1):
+            if image is not None:
+                fig.add_trace(go.Image(z=image, hovertemplate="x %{x}, y %{y}<br>RGB %{z}<extra></extra>"), row=i, col=j)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    style(fig, title=title, height=cell * n_rows + 90)
+    return fig

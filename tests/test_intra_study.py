@@ -88,6 +88,11 @@ def test_verdict_c35():
     assert out["planar_dc_with_ae"] == pytest.approx(0.35)  # blocks 10..19: modes 1,2,0,1,2,0,1,2,0,1 → 7 of 20
     assert out["verdict"] == "reproduced"
     assert study.verdict_c35(_table({"kodim01": 0.9}))["verdict"] == "not reproduced"
+    # planar+DC already at 30 % without the AE: being in [20 %, 40 %] with it is no fall, so not even partly
+    flat = _table({"kodim01": 0.05})
+    flat["hevc_filtered_mode"] = [0] * 6 + [2] * 14
+    out = study.verdict_c35(flat)
+    assert out["planar_dc_hevc_only"] == pytest.approx(0.3) and out["verdict"] == "not reproduced"
 
 
 def test_parameter_table_and_verdict_c38():
@@ -97,3 +102,17 @@ def test_parameter_table_and_verdict_c38():
     assert study.verdict_c38(params)["verdict"] == "reproduced"
     broken = params.assign(ours_weights=params["ours_weights"] + 1)
     assert study.verdict_c38(broken)["verdict"] == "not reproduced"
+
+
+def test_example_blocks_hold_the_predictions_of_the_table():
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    models = {"intra-ae1": (_Constant(0.5), None)}
+    t = study.block_table("x", image, models)
+    examples = study.example_blocks(t, {"x": image}, models, count=2)
+    assert len(examples) == 2 and examples[0]["ae1_mse"] - examples[0]["hevc_mse"] <= examples[1]["ae1_mse"] - examples[1]["hevc_mse"]
+    for e in examples:
+        truth = e["truth"].astype(float)
+        assert (e["ae1"] == 128).all() and ((truth - 128) ** 2).mean() == pytest.approx(e["ae1_mse"])
+        assert ((truth - e["hevc"]) ** 2).mean() == pytest.approx(e["hevc_mse"])
+        assert (e["context"][32:, 32:] == 0).all()

@@ -82,19 +82,19 @@ def intra_models(settings: dict[str, Any], *, train_missing: bool = True) -> dic
 
 
 def test_images(settings: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Kodak images of the profile (centre-cropped to ``crop`` at smoke), name → RGB uint8."""
+    """Kodak images of the profile, name → RGB uint8, centre-cropped to whole 32×32 blocks (and to ``crop`` at smoke)."""
     from ..data import read_image, resolve_dataset
 
     images = {}
     for path in resolve_dataset("kodak").images()[: settings["kodak"]]:
         image = read_image(path)
-        side = settings.get("crop")
-        if side:
-            h, w = image.shape[:2]
-            side = min(side, h, w) // BLOCK * BLOCK
-            y, x = (h - side) // 2, (w - side) // 2
-            image = image[y : y + side, x : x + side]
-        images[path.stem] = np.ascontiguousarray(image)
+        h, w = image.shape[:2]
+        limit = settings.get("crop") or max(h, w)
+        ch, cw = min(limit, h) // BLOCK * BLOCK, min(limit, w) // BLOCK * BLOCK
+        if ch < 2 * BLOCK or cw < 2 * BLOCK:
+            raise DlicError(f"test image {path.name} is {w}×{h}, smaller than two 32×32 blocks each way")
+        y, x = (h - ch) // 2, (w - cw) // 2
+        images[path.stem] = np.ascontiguousarray(image[y : y + ch, x : x + cw])
     return images
 
 
@@ -182,6 +182,8 @@ def mode_histogram(table: pd.DataFrame, *, hevc: str = "filtered", ae: str | Non
 
 def parameter_table() -> pd.DataFrame:
     """C38: Tables 4.1–4.4 at full size, published totals vs the book's networks (weights-only and all)."""
+    import torch
+
     from ..models import build_model, param_count
     from ..models.vae_intra import table_weight_count
 
@@ -192,7 +194,11 @@ def parameter_table() -> pd.DataFrame:
             ("4.3", "baseline VAE", "jung2021-vae"), ("4.4", "embedded intra predictor", "jung2021-embedded-intra")]
     out = []
     for table, network, architecture in rows:
-        net = build_model(architecture)
+        try:
+            with torch.device("meta"):  # shapes only: counting needs no memory or initialisation
+                net = build_model(architecture)
+        except RuntimeError:  # layers that initialise from CPU constants (GDN) are built for real
+            net = build_model(architecture)
         total = totals.get(float(table), totals.get(table))
         printed = None if total is None or pd.isna(total) else int(total)
         out.append({"table": table, "network": network, "architecture": architecture, "published_total": printed,
@@ -219,7 +225,8 @@ def verdict_c34(shares: pd.DataFrame) -> dict[str, str]:
 
 
 def verdict_c35(table: pd.DataFrame, *, hevc: str = "filtered", ae: str = "ae1") -> dict[str, Any]:
-    """C35: AE share of chosen modes in [40 %, 60 %] and planar+DC with the AE in [20 %, 40 %] (one: partly)."""
+    """C35: AE share of chosen modes in [40 %, 60 %], and planar+DC with the AE in [20 %, 40 %] and at least
+    10 points below its HEVC-only share → reproduced; one of the two → partly reproduced."""
     with_ae = mode_histogram(table, hevc=hevc, ae=ae).set_index("mode")["share"]
     hevc_only = mode_histogram(table, hevc=hevc, ae=None).set_index("mode")["share"]
     ae_share, pd_with, pd_without = float(with_ae[AE_MODE]), float(with_ae[0] + with_ae[1]), float(hevc_only[0] + hevc_only[1])
@@ -227,7 +234,8 @@ def verdict_c35(table: pd.DataFrame, *, hevc: str = "filtered", ae: str = "ae1")
     pooled = float((shares["share"] * shares["blocks"]).sum() / shares["blocks"].sum())
     if not np.isclose(pooled, ae_share):
         raise AssertionError(f"pooled AE share {ae_share} differs from the block-weighted Fig. 5.2 mean {pooled}")
-    held = [0.40 <= ae_share <= 0.60, 0.20 <= pd_with <= 0.40]
+    # the claim: the AE takes about half, and planar+DC *falls* from about 50 % to about 30 %
+    held = [0.40 <= ae_share <= 0.60, 0.20 <= pd_with <= 0.40 and pd_without - pd_with >= 0.10]
     verdict = "reproduced" if all(held) else "partly reproduced" if any(held) else "not reproduced"
     ours = (f"AE picked for {ae_share:.0%} of blocks; planar+DC {pd_without:.0%} without the AE, {pd_with:.0%} with it "
             f"(HEVC {'with' if hevc == 'filtered' else 'without'} the standard's filters)")
@@ -242,3 +250,38 @@ def verdict_c38(params: pd.DataFrame) -> dict[str, str]:
     ours = "; ".join(f"Table {r.table} {r.ours_weights:,}" for r in params.itertuples())
     return {"ours": ours, "verdict": "reproduced" if equal else "not reproduced"}
 
+
+
+def example_blocks(table: pd.DataFrame, images: dict[str, np.ndarray], models: dict[str, tuple[Any, Any]],
+                   count: int = 4) -> list[dict[str, Any]]:
+    """Fig. 5.1-style examples: the interior blocks where AE1 beats the best HEVC mode most, and loses most.
+
+    Each example holds the masked 64×64 context, the true block, AE1's and the best HEVC mode's
+    predictions (uint8) and their MSEs.
+    """
+    import torch
+
+    from ..intra import block_references, predict
+
+    part = table[table["interior"]].assign(gain=lambda t: t["hevc_filtered_mse"] - t["ae1_mse"]).sort_values("gain")
+    picks = pd.concat([part.tail(count - count // 2).iloc[::-1], part.head(count // 2)])
+    model = models["intra-ae1"][0]
+    out = []
+    for row in picks.itertuples():
+        image = images[row.image]
+        k, mode = int(row.block), int(row.hevc_filtered_mode)
+        context = masked_contexts(block_neighbours(image, BLOCK)[k : k + 1])
+        with torch.no_grad():
+            x = torch.from_numpy(context.astype(np.float32) / 255).permute(0, 3, 1, 2)
+            ae1 = np.round(model(x).float().clamp(0, 1)[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8)
+        planes = []
+        for c in range(image.shape[2]):
+            refs = block_references(image[..., c], BLOCK)
+            planes.append(predict(refs.top[k : k + 1], refs.left[k : k + 1], refs.corner[k : k + 1], mode,
+                                  available=refs.available[k : k + 1])[0])
+        out.append({
+            "image": row.image, "row": int(row.row), "col": int(row.col), "context": context[0],
+            "truth": image_blocks(image, BLOCK)[k], "ae1": ae1, "hevc": np.stack(planes, axis=-1).astype(np.uint8),
+            "hevc_mode": mode, "ae1_mse": float(row.ae1_mse), "hevc_mse": float(row.hevc_filtered_mse),
+        })
+    return out
