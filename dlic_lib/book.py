@@ -90,6 +90,8 @@ def build_book(profile: str = "quick", *, build_dir: Path | None = None, execute
                       flush=True)
         _write_times(executed / "book_time.json", times)
     stage = stage_book(executed, build_dir / "_build" / "source")
+    if progress:
+        print("building the HTML book (jupyter-book)", file=sys.stderr, flush=True)
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage), "--path-output", str(build_dir), "--builder", "html"]
     result = subprocess.run(cmd, capture_output=True, text=True)

@@ -198,6 +198,11 @@ def _learned_codecs(value: Any) -> None:
         learned_setting(str(n), (1,))
 
 
+def _logistic(value: Any) -> None:
+    if value not in ("5p", "4p"):
+        raise DlicError("must be 5p or 4p")
+
+
 #: parameters with a type or range beyond their default's type (by name, in every notebook)
 PARAMETER_RULES: dict[str, Rule] = {
     "max_images": Rule(int, minimum=1),
@@ -206,6 +211,11 @@ PARAMETER_RULES: dict[str, Rule] = {
     "learned_qualities": Rule(str, check=_qualities, hint="qualities 1..8 separated by commas, e.g. 1,3"),
     "learned_codecs": Rule(str, check=_learned_codecs, hint="seed-000 names separated by commas, e.g. BF-E,MM-M"),
     "train_missing": Rule(bool),
+    "logistic": Rule(str, check=_logistic, hint="5p (seed 000) or 4p (VQEG)"),
+    "kodak": Rule(int, minimum=1),
+    "highres": Rule(int, minimum=1),
+    "ae_width": Rule(int, minimum=1),
+    "ae_steps": Rule(int, minimum=1),
 }
 
 

@@ -113,6 +113,16 @@ def test_bad_parameters_are_refused_before_running(params, message):
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("notebook, params, message", [
+    ("01", {"logistic": "3p"}, "parameter 'logistic': must be 5p or 4p"),
+    ("06", {"kodak": 0}, "parameter 'kodak': must be at least 1"),
+    ("04", {"ae_steps": -5}, "parameter 'ae_steps': must be at least 1"),
+])
+def test_other_chapters_parameters_are_checked_too(notebook, params, message):
+    with pytest.raises(DlicError, match=message):
+        check_parameters(notebook, "smoke", params)
+
+
 def test_good_parameters_pass_unchanged():
     params = {"max_images": 2, "learned_qualities": "1,3", "learned_codecs": "BF-E", "train_missing": False}
     assert check_parameters("02", "smoke", params) == params
