@@ -162,6 +162,7 @@ fig.add_hline(y=30, line_dash="dot", annotation_text="30 %")
 fig.add_hline(y=60, line_dash="dot", annotation_text="60 %")
 fig.update_layout(barmode="group", xaxis_title="Kodak image", yaxis_title="blocks where the AE wins (%)")
 plots.show(plots.style(fig, title="Share of blocks where the autoencoder beats the best HEVC mode"))
+study.write_summaries(table, OUT, profile)
 wide = pd.concat({f"{ae.upper()} vs HEVC {hevc}": s.set_index("image")["share"] for (ae, hevc), s in shares.items()}, axis=1)
 (100 * wide.describe().loc[["mean", "min", "50%", "max"]]).round(1).rename(index={"50%": "median"})
 

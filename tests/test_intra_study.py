@@ -116,3 +116,13 @@ def test_example_blocks_hold_the_predictions_of_the_table():
         assert (e["ae1"] == 128).all() and ((truth - 128) ** 2).mean() == pytest.approx(e["ae1_mse"])
         assert ((truth - e["hevc"]) ** 2).mean() == pytest.approx(e["hevc_mse"])
         assert (e["context"][32:, 32:] == 0).all()
+
+
+def test_summaries_are_tidy_tables_with_parameters(tmp_path):
+    t = _table({"kodim01": 0.5}).assign(hevc_unfiltered_mode=0, hevc_unfiltered_mse=30.0, profile="smoke", ae_width=0.25)
+    paths = study.write_summaries(t, tmp_path, "smoke")
+    shares = pd.read_csv(paths["shares"])
+    assert set(shares["hevc"]) == {"filtered", "unfiltered"} and (shares["profile"] == "smoke").all()
+    assert shares.set_index("hevc").loc["unfiltered", "share"] == 1.0
+    modes = pd.read_csv(paths["modes"])
+    assert set(modes["ae"]) == {"none", "ae1"} and modes.groupby(["ae", "hevc"])["share"].sum().round(6).eq(1).all()

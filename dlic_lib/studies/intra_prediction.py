@@ -24,7 +24,7 @@ from ..intra.context import block_neighbours, image_blocks, masked_contexts
 __all__ = [
     "CHAPTER", "SETTINGS", "BLOCK", "chapter_settings", "ae_settings", "intra_models", "test_images", "ae_predictions",
     "block_table", "kodak_block_table", "win_shares", "mode_histogram", "parameter_table", "verdict_c34",
-    "verdict_c35", "verdict_c38", "AE_MODE", "chosen_modes",
+    "verdict_c35", "verdict_c38", "AE_MODE", "chosen_modes", "example_blocks", "write_summaries",
 ]
 
 CHAPTER = "04_intra_prediction"
@@ -285,3 +285,16 @@ def example_blocks(table: pd.DataFrame, images: dict[str, np.ndarray], models: d
             "hevc_mode": mode, "ae1_mse": float(row.ae1_mse), "hevc_mse": float(row.hevc_filtered_mse),
         })
     return out
+
+
+def write_summaries(table: pd.DataFrame, folder: Path, profile: str) -> dict[str, Path]:
+    """Fig. 5.2 shares and Fig. 5.3 histograms as tidy CSVs (every AE × HEVC variant), with the run's parameters."""
+    from ..outputs import write_table
+
+    params = {k: table[k].iloc[0] for k in table.columns if k == "profile" or k.endswith("_checkpoint") or k == "ae_width"}
+    aes = [a for a in ("ae1", "ae2") if f"{a}_mse" in table]
+    shares = pd.concat([win_shares(table, ae=a, hevc=h).assign(ae=a, hevc=h) for a in aes for h in ("filtered", "unfiltered")])
+    modes = pd.concat([mode_histogram(table, hevc=h, ae=a).assign(ae=a or "none", hevc=h)
+                       for a in [None, *aes] for h in ("filtered", "unfiltered")])
+    return {"shares": write_table(shares.assign(**params), Path(folder) / f"win_shares_{profile}.csv"),
+            "modes": write_table(modes.assign(**params), Path(folder) / f"mode_histogram_{profile}.csv")}
