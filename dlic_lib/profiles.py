@@ -214,7 +214,7 @@ PARAMETER_RULES: dict[str, Rule] = {
     "logistic": Rule(str, check=_logistic, hint="5p (seed 000) or 4p (VQEG)"),
     "kodak": Rule(int, minimum=1),
     "highres": Rule(int, minimum=1),
-    "ae_width": Rule(int, minimum=1),
+    "ae_width": Rule(float, minimum=0.01, hint="width multiplier of the autoencoders, e.g. 0.5 (1 = Table 4.1)"),
     "ae_steps": Rule(int, minimum=1),
 }
 
