@@ -1,4 +1,4 @@
-"""Training speed: ``dlic_lib.train`` against a plain CompressAI training step, same model/batch/crop.
+"""Training speed: the Trainer running the rate–distortion task against a plain CompressAI training loop.
 
 The reference loop is written with CompressAI's documented API only: ``RateDistortionLoss``,
 ``net.aux_loss()``, two Adam optimisers (main parameters / ``quantiles``, as in CompressAI's
@@ -28,12 +28,12 @@ def reference_its(model: str, N: int, M: int, crop: int, batch: int, steps: int,
     from torchvision.transforms import RandomCrop
 
     from dlic_lib.data import read_image
-    from dlic_lib.train.models import build_model
+    from dlic_lib.models import build_model
 
     torch.manual_seed(0)
     images = [torch.from_numpy(read_image(p)).permute(2, 0, 1) for p in files]
     cropper = RandomCrop(crop)
-    net = build_model(model, N, M)
+    net = build_model(model, N=N, M=M)
     params = {n: p for n, p in net.named_parameters()}
     optimizer = torch.optim.Adam([p for n, p in params.items() if not n.endswith(".quantiles")], lr=1e-4)
     aux_optimizer = torch.optim.Adam([p for n, p in params.items() if n.endswith(".quantiles")], lr=1e-3)

@@ -51,7 +51,7 @@ def trained(trained_dir, tmp_path, monkeypatch):
 
 def test_empty_registry(tmp_path, monkeypatch):
     monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "none"))
-    monkeypatch.setattr(ck, "project_root", lambda: tmp_path)
+    monkeypatch.setenv("DLIC_MANIFEST", str(tmp_path / "data_manifest.yaml"))
     assert ck.list_checkpoints() == []
     assert ck.find_checkpoint("bmshj2018-factorized", "mse", 3) is None
 
@@ -146,7 +146,7 @@ def test_manifest_checkpoints_are_listed(trained, tmp_path, monkeypatch):
     import yaml
 
     (tmp_path / "data_manifest.yaml").write_text(yaml.safe_dump({"checkpoints": [{**record, "path": "ckpts/f.pt", "config": {"steps": 1}}]}))
-    monkeypatch.setattr(ck, "project_root", lambda: tmp_path)
+    monkeypatch.setenv("DLIC_MANIFEST", str(tmp_path / "data_manifest.yaml"))
     sources = sorted(e.source for e in ck.list_checkpoints())
     assert sources == ["dlic-train", "manifest"]
     assert ck.find_checkpoint("bmshj2018-factorized", "mse", 3).source == "dlic-train"  # more steps

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dlic_lib.codecs import encode_to_bpp, get_codec
-from dlic_lib.codecs.learned import pack_strings, unpack_strings
+from dlic_lib.codecs.learned import HEADER_SIZE, LearnedHeader, pack_strings, unpack_strings, weights_digest
 from dlic_lib.errors import DlicError
 
 
@@ -38,7 +38,7 @@ def test_round_trip_with_user_model(arch):
     assert coded.weights == "user-model" and coded.codec == arch
     assert coded.decoded.shape == img.shape
     assert coded.bpp == 8 * len(coded.data) / (40 * 70)
-    w, h, strings = unpack_strings(coded.data)
+    w, h, strings = unpack_strings(coded.data[HEADER_SIZE:])
     assert (w, h) == (70, 40) and len(strings) == (1 if arch == "bmshj2018-factorized" else 2)
     np.testing.assert_array_equal(codec.decode(coded.data, quality=3), coded.decoded)  # deterministic
     assert not coded.cached and not codec.encode(img, 3).cached  # user models are never cached
@@ -90,3 +90,61 @@ def test_bad_learned_options():
 def test_missing_checkpoint_names_the_training_command(kodim_crop):
     with pytest.raises(DlicError, match="dlic train --model cheng2020-anchor --metric ms-ssim"):
         get_codec("cheng2020-anchor", metric="ms-ssim").encode(kodim_crop, 2)
+
+
+def test_files_say_which_model_made_them_and_a_mismatch_is_refused():
+    """Every learned file names its architecture, objective, quality and weights; decoding checks all four."""
+    rng = np.random.default_rng(2)
+    img = np.clip(rng.normal(128, 30, (32, 48, 3)), 0, 255).astype(np.uint8)
+    models = {q: _model("bmshj2018-factorized", seed=q) for q in (2, 3)}
+    codec = get_codec("bmshj2018-factorized", model=models)
+    coded = codec.encode(img, 3)
+    header, rest = LearnedHeader.parse(coded.data)
+    assert (header.architecture, header.metric, header.quality) == ("bmshj2018-factorized", "mse", 3)
+    assert header.weights == weights_digest(models[3])[:12] != weights_digest(models[2])[:12]
+    assert coded.bpp == 8 * (HEADER_SIZE + len(rest)) / (32 * 48)  # the header is counted in the rate
+    fresh = get_codec("bmshj2018-factorized", model=models)  # no model resolved yet: the file says which
+    np.testing.assert_array_equal(fresh.decode(coded.data), coded.decoded)
+    np.testing.assert_array_equal(fresh.decode(coded.data, quality=3), coded.decoded)
+    with pytest.raises(DlicError, match="coded at quality 3, not 2"):
+        fresh.decode(coded.data, quality=2)
+    other_weights = get_codec("bmshj2018-factorized", model={3: _model("bmshj2018-factorized", seed=9)})
+    with pytest.raises(DlicError, match="weights"):
+        other_weights.decode(coded.data)
+    with pytest.raises(DlicError, match="made by bmshj2018-factorized"):
+        get_codec("bmshj2018-hyperprior", model=_model("bmshj2018-hyperprior")).decode(coded.data)
+    with pytest.raises(DlicError, match="mse-optimised"):
+        get_codec("bmshj2018-factorized", metric="ms-ssim", model=models).decode(coded.data)
+    with pytest.raises(DlicError, match="no header"):
+        fresh.decode(coded.data[HEADER_SIZE:])  # a file of the format without header
+    forged = bytearray(coded.data)
+    forged[3] = 200  # an architecture code no version knows
+    with pytest.raises(DlicError, match="header"):
+        fresh.decode(bytes(forged))
+
+
+def test_cli_decode_refuses_another_quality(tmp_path, monkeypatch, capsys, kodim_crop):
+    """``dlic decode`` with a trained checkpoint: the file's own quality by default, a different --quality refused."""
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+
+    from dlic_lib.cli import main
+    from dlic_lib.data import read_image
+
+    shutil.copytree(Path(__file__).parent / "data" / "legacy_rd", tmp_path / "ck", ignore=shutil.ignore_patterns("state_*"))
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "ck"))  # one tiny quality-3 model
+    Image.fromarray(kodim_crop[:64, :96]).save(tmp_path / "in.png")
+    args = ["encode", str(tmp_path / "in.png"), "--codec", "bmshj2018-factorized", "--quality", "3", "-o", str(tmp_path / "x.bin"),
+            "--decoded", str(tmp_path / "enc.png")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(["decode", str(tmp_path / "x.bin"), "--codec", "bmshj2018-factorized", "-o", str(tmp_path / "dec.png")]) == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "dec.png"), read_image(tmp_path / "enc.png"))
+    capsys.readouterr()
+    bad = ["decode", str(tmp_path / "x.bin"), "--codec", "bmshj2018-factorized", "--quality", "2", "-o", str(tmp_path / "bad.png")]
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dlic: error:") and "quality 3, not 2" in err and err.count("\n") == 1
+    assert not (tmp_path / "bad.png").exists()

@@ -213,11 +213,11 @@ def test_hyperprior_models_train_and_release(model, small_pool, tmp_path, monkey
 
 def test_entropy_models_stay_fp32_under_autocast():
     """Under bfloat16 autocast the transforms run in reduced precision, the entropy models in float32."""
-    from dlic_lib.train.engine import _entropy_models_in_fp32
-    from dlic_lib.train.models import build_model
+    from dlic_lib.train.tasks.rd import entropy_models_in_fp32 as _entropy_models_in_fp32
+    from dlic_lib.models import build_model
 
     torch.manual_seed(0)
-    net = build_model("bmshj2018-hyperprior", 8, 12).eval()
+    net = build_model("bmshj2018-hyperprior", N=8, M=12).eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         plain = net(x)

@@ -5,7 +5,7 @@ import torch
 
 from dlic_lib.errors import DlicError
 from dlic_lib.train import TrainConfig, train
-from dlic_lib.train.models import build_model
+from dlic_lib.models import build_model
 from dlic_lib.train.quantizers import check_quantizer, mixed_forward, ste_round
 
 MODELS = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"]
@@ -13,7 +13,7 @@ MODELS = ["bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean"]
 
 def _net(model: str):
     torch.manual_seed(0)
-    net = build_model(model, 16, 24)
+    net = build_model(model, N=16, M=24)
     with torch.no_grad():  # medians off the integer grid, so that rounding around them matters
         net.entropy_bottleneck.quantiles.add_(0.37)
     return net
@@ -71,7 +71,7 @@ def test_unknown_or_unsupported_quantizers_are_clear_errors():
     with pytest.raises(DlicError, match="autoregressive"):
         TrainConfig.from_profile("smoke", model="mbt2018", quantizer="mixed").resolved()
     with pytest.raises(DlicError, match="autoregressive"):
-        mixed_forward(build_model("mbt2018", 8, 8), torch.rand(1, 3, 64, 64))
+        mixed_forward(build_model("mbt2018", N=8, M=8), torch.rand(1, 3, 64, 64))
     assert check_quantizer("mixed", "FactorizedPrior") == "mixed"
 
 

@@ -63,14 +63,14 @@ def register(subparsers) -> None:
 def _train(args: argparse.Namespace) -> int:
     from ..errors import DlicError
     from ..train import lambda_for_quality, parse_lambdas, parse_qualities, train_ladder
-    from ..train.models import check_model_name
+    from ..models.compressai_models import check_architecture
 
-    check_model_name(args.model)
+    check_architecture(args.model)
     if args.resume and args.restart:
         raise DlicError("--resume and --restart exclude each other; choose one")
-    if args.qualities:
+    if args.qualities is not None:
         lambdas = [lambda_for_quality(q, args.metric) for q in parse_qualities(args.qualities)]
-    elif args.lambdas:
+    elif args.lambdas is not None:
         lambdas = parse_lambdas(args.lambdas)
     elif args.profile == "full":
         lambdas = [lambda_for_quality(q, args.metric) for q in range(1, 9)]

@@ -4,16 +4,21 @@ Weights for ``(architecture, metric, quality)`` are resolved in this order:
 
 1. a model passed in (``model=`` a module for every quality, or ``{quality: module}``) → ``"user-model"``;
 2. CompressAI's pretrained zoo, unless ``DLIC_OFFLINE=1`` or the download fails → ``"compressai-pretrained"``;
-3. a checkpoint made by ``dlic train`` and found by :func:`dlic_lib.checkpoints.find_checkpoint`
+3. a checkpoint made by ``dlic train`` and found in the zoo (:func:`dlic_lib.zoo.resolve_model`)
    → ``"dlic-checkpoint:<sha256[:12]>"``;
 4. otherwise a :class:`~dlic_lib.errors.DlicError` saying how to train the missing checkpoint.
 
 The image is padded (edge replication) to the model's stride (16 for the factorized prior, 64
 otherwise), coded, decoded and cropped back. Stored bytes (all counted in the bpp)::
 
-    width (uint16 BE) | height (uint16 BE) | n_strings (uint8) | n_strings × (LEB128 length | bytes)
+    "DL" | format (uint8, 1) | architecture (uint8) | metric (uint8) | quality (uint8) | weights (6 bytes)
+    | width (uint16 BE) | height (uint16 BE) | n_strings (uint8) | n_strings × (LEB128 length | bytes)
 
-The latent shape is recomputed from the padded size, so nothing else is stored. On CUDA, images
+The 12-byte header makes every file self-describing: the architecture (:data:`ARCHITECTURE_CODES`),
+the objective (:data:`METRIC_CODES`), the quality and the first 6 bytes of the weights' sha256 (the
+release file's, or of the ``state_dict`` tensors for pretrained and user models). Decoding reads
+the quality from the file and refuses a file made by another architecture, objective, quality or
+set of weights. The latent shape is recomputed from the padded size, so nothing else is stored. On CUDA, images
 of the same size are coded in batches (:meth:`LearnedCodec.encode_many`).
 """
 
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -30,7 +36,7 @@ from ..data.images import as_rgb_uint8
 from ..errors import DlicError
 from .base import Codec, CodedImage, CodecUnavailableError, QualitySpec
 
-__all__ = ["LearnedCodec", "LEARNED_ARCHITECTURES", "pack_strings", "unpack_strings"]
+__all__ = ["LearnedCodec", "LEARNED_ARCHITECTURES", "LearnedHeader", "pack_strings", "unpack_strings", "weights_digest"]
 
 #: registered architecture → (CompressAI model class name, stride of the latent that is decoded first)
 LEARNED_ARCHITECTURES: dict[str, tuple[str, int]] = {
@@ -41,6 +47,53 @@ LEARNED_ARCHITECTURES: dict[str, tuple[str, int]] = {
     "cheng2020-anchor": ("Cheng2020Anchor", 64),
 }
 METRICS = ("mse", "ms-ssim")
+#: one byte per architecture and objective in the stored header (append only: files keep their meaning)
+ARCHITECTURE_CODES: dict[str, int] = {name: i + 1 for i, name in enumerate(LEARNED_ARCHITECTURES)}
+METRIC_CODES: dict[str, int] = {"mse": 0, "ms-ssim": 1}
+MAGIC, FORMAT = b"DL", 1
+WEIGHTS_BYTES = 6
+HEADER_SIZE = 6 + WEIGHTS_BYTES
+
+
+@dataclass(frozen=True)
+class LearnedHeader:
+    """What a learned-codec file says about the model that made it."""
+
+    architecture: str
+    metric: str
+    quality: int
+    weights: str  # the first ``2·WEIGHTS_BYTES`` hex digits of the weights' sha256
+
+    def to_bytes(self) -> bytes:
+        return MAGIC + bytes([FORMAT, ARCHITECTURE_CODES[self.architecture], METRIC_CODES[self.metric], self.quality]) + \
+            bytes.fromhex(self.weights[: 2 * WEIGHTS_BYTES])
+
+    @classmethod
+    def parse(cls, data: bytes, codec: str = "learned codec") -> tuple["LearnedHeader", bytes]:
+        """The header of ``data`` and the bytes after it; a clear error for any other content."""
+        if len(data) < HEADER_SIZE or data[:2] != MAGIC:
+            raise DlicError(f"{codec}: the data is not a dlic learned-codec file (no header; files written before "
+                            "learned files carried their model must be encoded again)")
+        version, arch, metric, quality = data[2:6]
+        names = {v: k for k, v in ARCHITECTURE_CODES.items()}
+        metrics = {v: k for k, v in METRIC_CODES.items()}
+        if version != FORMAT or arch not in names or metric not in metrics:
+            raise DlicError(f"{codec}: the file's header is not one this version of dlic reads (format {version}, model code {arch})")
+        return cls(names[arch], metrics[metric], quality, data[6:HEADER_SIZE].hex()), data[HEADER_SIZE:]
+
+
+def weights_digest(model: Any) -> str:
+    """sha256 of a network's ``state_dict`` (names, dtypes, shapes and bytes of every tensor, in order)."""
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+    for key, value in model.state_dict().items():
+        t = value.detach().cpu().contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update((t.float() if t.dtype == torch.bfloat16 else t).numpy().tobytes())
+    return h.hexdigest()
 
 
 def _varint(n: int) -> bytes:
@@ -96,7 +149,7 @@ class LearnedCodec(Codec):
     library = "CompressAI"
     quality_spec = QualitySpec("quality", 1, 8, 4, integer=True, increasing=True,
                                values=tuple(range(1, 9)), meaning="CompressAI quality level (λ index)")
-    bitstream = "dlic header (size, string lengths) + CompressAI entropy-coded strings"
+    bitstream = "dlic header (model, objective, quality, weights hash, size, string lengths) + CompressAI entropy-coded strings"
 
     def __init__(
         self,
@@ -116,6 +169,7 @@ class LearnedCodec(Codec):
         self._device_choice = device
         self._batch_size = batch_size
         self._models: dict[int, tuple[Any, str]] = {}
+        self._digests: dict[int, str] = {}
 
     # --- description -------------------------------------------------------------------------
     @property
@@ -132,9 +186,9 @@ class LearnedCodec(Codec):
         if self._user is not None or not offline():
             return True, ""
         try:
-            from ..checkpoints import list_checkpoints
+            from .. import zoo
 
-            if list_checkpoints(self.name, self.options["metric"]):
+            if zoo.entries(self.name, task="rd", objective=self.options["metric"]):
                 return True, ""
         except Exception as exc:  # the checkpoint registry is unreadable
             return False, f"checkpoint registry unreadable ({exc})"
@@ -155,7 +209,7 @@ class LearnedCodec(Codec):
         return None if self._user is not None else self.options["metric"]
 
     def params(self, quality) -> dict[str, Any]:
-        return {"quality": quality, "metric": self.options["metric"], "weights": self._weights_key(quality)}
+        return {"quality": quality, "metric": self.options["metric"], "weights": self._weights_key(quality), "format": FORMAT}
 
     def _weights_key(self, quality) -> str:
         """Which weights would be used (resolving them, so the cache key names the exact model)."""
@@ -169,9 +223,9 @@ class LearnedCodec(Codec):
         if self._user is not None:
             return sorted(self._user) if isinstance(self._user, Mapping) else list(self.quality_spec.values)
         if offline():
-            from ..checkpoints import list_checkpoints
+            from .. import zoo
 
-            return sorted({e.quality for e in list_checkpoints(self.name, self.options["metric"])})
+            return sorted({e.quality for e in zoo.entries(self.name, task="rd", objective=self.options["metric"])})
         return list(self.quality_spec.values)
 
     # --- weights -----------------------------------------------------------------------------
@@ -188,21 +242,32 @@ class LearnedCodec(Codec):
             if model is None:
                 raise DlicError(f"{self.name}: no user model given for quality {quality}")
             return model.eval().to(device), "user-model"
-        if not offline():
-            try:
-                from compressai.zoo import image_models
+        from .. import zoo
 
-                model = image_models[self.name](quality=quality, metric=metric, pretrained=True, progress=False)
-                model.update(force=True)
-                return model.eval().to(device), "compressai-pretrained"
-            except Exception:  # no network, no such pretrained quality, ... → try local checkpoints
-                pass
-        from ..checkpoints import find_checkpoint, load_codec_model, missing_checkpoint_message
+        try:
+            model, label, entry = zoo.resolve_model(self.name, objective=metric, rate_key={"quality": quality}, device=device)
+        except zoo.MissingWeightsError as exc:
+            raise CodecUnavailableError(str(exc)) from None
+        if entry is not None:
+            self._digests[quality] = entry.sha256
+        return model, label
 
-        entry = find_checkpoint(self.name, metric, quality)
-        if entry is None:
-            raise CodecUnavailableError(missing_checkpoint_message(self.name, metric, quality))
-        return load_codec_model(entry, device=device), f"dlic-checkpoint:{entry.sha256[:12]}"
+    def _header(self, quality: int) -> LearnedHeader:
+        """The header of files coded at ``quality`` with the weights this codec resolves."""
+        model, _ = self._model(quality)
+        if quality not in self._digests:
+            self._digests[quality] = weights_digest(model)
+        return LearnedHeader(self.name, self.options["metric"], quality, self._digests[quality][: 2 * WEIGHTS_BYTES])
+
+    def read_header(self, data: bytes) -> LearnedHeader:
+        """The header of stored ``data``, refused unless it names this codec's architecture and objective."""
+        header, _ = LearnedHeader.parse(data, self.name)
+        if header.architecture != self.name:
+            raise DlicError(f"{self.name}: the file was made by {header.architecture}; decode it with --codec {header.architecture}")
+        if header.metric != self.options["metric"]:
+            raise DlicError(f"{self.name}: the file was made by the {header.metric}-optimised model, not the "
+                            f"{self.options['metric']} one; decode it with metric={header.metric}")
+        return header
 
     def _stride(self, model: Any) -> int:
         return 16 if type(model).__name__ in ("FactorizedPrior", "FactorizedPriorReLU") else 64
@@ -228,14 +293,24 @@ class LearnedCodec(Codec):
         with torch.inference_mode():
             out = model.compress(x)
         h, w = images[0].shape[:2]
-        return [pack_strings(w, h, [group[i] for group in out["strings"]]) for i in range(len(images))]
+        header = self._header(quality).to_bytes()
+        return [header + pack_strings(w, h, [group[i] for group in out["strings"]]) for i in range(len(images))]
 
     def _decompress(self, blobs: list[bytes], quality: int) -> list[np.ndarray]:
         import torch
 
         model, _ = self._model(quality)
         stride = self._stride(model)
-        parsed = [unpack_strings(b, self.name) for b in blobs]
+        expected = self._header(quality)
+        parsed = []
+        for blob in blobs:
+            header = self.read_header(blob)
+            if header.quality != quality:
+                raise DlicError(f"{self.name}: the file was coded at quality {header.quality}, not {quality}")
+            if header.weights != expected.weights:
+                raise DlicError(f"{self.name}: the file was coded with weights {header.weights}…, but quality {quality} "
+                                f"resolves to {self.weights_label(quality)} ({expected.weights}…); decode it with those weights")
+            parsed.append(unpack_strings(blob[HEADER_SIZE:], self.name))
         w, h = parsed[0][0], parsed[0][1]
         n_groups = len(parsed[0][2])
         if any((p[0], p[1], len(p[2])) != (w, h, n_groups) for p in parsed):
@@ -256,10 +331,11 @@ class LearnedCodec(Codec):
         return self._compress([image], quality)[0]
 
     def decode(self, data: bytes, quality: int | None = None) -> np.ndarray:
-        """Decode stored bytes; ``quality`` selects the model (default: the last one used, else 4)."""
-        if quality is None:
-            quality = next(reversed(self._models), None) or int(self.quality_spec.default)
-        return self._decompress([data], int(quality))[0]
+        """Decode stored bytes with the model their header names; a given ``quality`` must agree with it."""
+        header = self.read_header(data)
+        if quality is not None and int(quality) != header.quality:
+            raise DlicError(f"{self.name}: the file was coded at quality {header.quality}, not {quality}")
+        return self._decompress([data], header.quality)[0]
 
     def encode(self, image: np.ndarray, quality=None, *, use_cache: bool = True) -> CodedImage:
         q = self.quality_spec.check(self.quality_spec.default if quality is None else quality, self.name)

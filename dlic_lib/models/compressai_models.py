@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "COMPRESSAI_ARCHITECTURES", "ZOO_LAMBDAS", "METRICS", "ZOO_CHANNELS", "check_architecture", "model_stride",
-    "zoo_channels", "class_name", "lambda_for_quality", "quality_for_lambda", "entropy_parameter_names",
+    "zoo_channels", "class_name", "check_metric", "lambda_for_quality", "quality_for_lambda", "entropy_parameter_names",
 ]
 
 #: architecture → (CompressAI class name, down-sampling factor of the deepest latent)
@@ -78,7 +78,8 @@ def zoo_channels(name: str, quality: int) -> tuple[int, int]:
     return table[min(max(int(quality), min(table)), max(table))]
 
 
-def _check_metric(metric: str) -> str:
+def check_metric(metric: str) -> str:
+    """``metric`` if CompressAI's zoo has a λ ladder for it, else a clear error."""
     if metric not in ZOO_LAMBDAS:
         raise DlicError(f"unknown training metric {metric!r}; expected one of {', '.join(METRICS)}")
     return metric
@@ -86,7 +87,7 @@ def _check_metric(metric: str) -> str:
 
 def lambda_for_quality(quality: int, metric: str = "mse") -> float:
     """The zoo λ of ``quality`` (1..8) for ``metric``."""
-    ladder = ZOO_LAMBDAS[_check_metric(metric)]
+    ladder = ZOO_LAMBDAS[check_metric(metric)]
     if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= len(ladder):
         raise DlicError(f"quality must be an integer from 1 to {len(ladder)}, got {quality!r}")
     return ladder[quality - 1]
@@ -94,7 +95,7 @@ def lambda_for_quality(quality: int, metric: str = "mse") -> float:
 
 def quality_for_lambda(lmbda: float, metric: str = "mse") -> int:
     """The quality (1..8) whose zoo λ is nearest to ``lmbda`` on a log scale (zoo values map exactly)."""
-    ladder = ZOO_LAMBDAS[_check_metric(metric)]
+    ladder = ZOO_LAMBDAS[check_metric(metric)]
     if isinstance(lmbda, bool) or not isinstance(lmbda, (int, float)) or not math.isfinite(lmbda) or lmbda <= 0:
         raise DlicError(f"λ must be a positive number, got {lmbda!r}")
     distances = [abs(math.log(lmbda) - math.log(v)) for v in ladder]

@@ -1,4 +1,7 @@
-"""Training of learned image codecs (CompressAI models): crops, RD loss, resumable loop, λ ladders.
+"""Training of every network of the book: one :class:`Trainer`, one :class:`Task` per family.
+
+:mod:`dlic_lib.train.task` holds the engine (resumption, signals, precision, log, release);
+:mod:`dlic_lib.train.tasks` one task per family of networks (``rd``: CompressAI models).
 
 >>> from dlic_lib.train import TrainConfig, train
 >>> result = train(TrainConfig.from_profile("smoke", model="bmshj2018-factorized", lmbda=0.0067))
@@ -16,7 +19,7 @@ _EXPORTS = {
     "ZOO_LAMBDAS": "ladder", "lambda_for_quality": "ladder", "parse_lambdas": "ladder", "parse_qualities": "ladder",
     "quality_for_lambda": "ladder", "train_ladder": "ladder", "finetune_ladder": "ladder",
     "RateDistortionLoss": "loss", "bits_per_pixel": "loss",
-    "MODEL_NAMES": "models", "build_model": "models", "zoo_channels": "models",
+    "Task": "task", "Trainer": "task", "Release": "task", "RateDistortionTask": "tasks.rd",
     "TRAIN_PRESETS": "presets", "FINETUNE_PRESETS": "presets", "train_all": "parallel",
 }
 __all__ = sorted(_EXPORTS)

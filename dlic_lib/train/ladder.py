@@ -1,4 +1,4 @@
-"""λ ladders: CompressAI's zoo λ values per quality, and the mapping from a λ to its quality index."""
+"""λ ladders: one model per λ (CompressAI's zoo λ per quality by default), trained or fine-tuned in turn."""
 
 from __future__ import annotations
 
@@ -6,43 +6,9 @@ import math
 from collections.abc import Iterable
 
 from ..errors import DlicError
+from ..models.compressai_models import METRICS, ZOO_LAMBDAS, check_metric, lambda_for_quality, quality_for_lambda
 
 __all__ = ["ZOO_LAMBDAS", "METRICS", "train_ladder", "finetune_ladder", "lambda_for_quality", "quality_for_lambda", "parse_lambdas", "parse_qualities"]
-
-METRICS = ("mse", "ms-ssim")
-
-#: λ of the CompressAI zoo models for qualities 1..8 (loss ``λ·255²·MSE + bpp`` or ``λ·(1−MS-SSIM) + bpp``).
-ZOO_LAMBDAS: dict[str, tuple[float, ...]] = {
-    "mse": (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800),
-    "ms-ssim": (2.40, 4.58, 8.73, 16.64, 31.73, 60.50, 115.37, 220.00),
-}
-
-
-def _check_metric(metric: str) -> str:
-    if metric not in ZOO_LAMBDAS:
-        raise DlicError(f"unknown training metric {metric!r}; expected one of {', '.join(METRICS)}")
-    return metric
-
-
-def lambda_for_quality(quality: int, metric: str = "mse") -> float:
-    """The zoo λ of ``quality`` (1..8) for ``metric``."""
-    ladder = ZOO_LAMBDAS[_check_metric(metric)]
-    if not isinstance(quality, int) or not 1 <= quality <= len(ladder):
-        raise DlicError(f"quality must be an integer from 1 to {len(ladder)}, got {quality!r}")
-    return ladder[quality - 1]
-
-
-def quality_for_lambda(lmbda: float, metric: str = "mse") -> int:
-    """The quality index (1..8) whose zoo λ is nearest to ``lmbda`` on a log scale.
-
-    Zoo values map exactly; any other positive λ maps to the closest rung, so that a checkpoint
-    trained with it is found by ``(model, metric, quality)``.
-    """
-    ladder = ZOO_LAMBDAS[_check_metric(metric)]
-    if not isinstance(lmbda, (int, float)) or not math.isfinite(lmbda) or lmbda <= 0:
-        raise DlicError(f"λ must be a positive number, got {lmbda!r}")
-    distances = [abs(math.log(lmbda) - math.log(v)) for v in ladder]
-    return distances.index(min(distances)) + 1
 
 
 def parse_lambdas(text: str | Iterable[float]) -> list[float]:
@@ -160,7 +126,7 @@ def finetune_ladder(
     must exist (e.g. from :func:`train_ladder` with the same profile). Each run records the sha256
     of its starting weights in its configuration. ``jobs`` as in :func:`train_ladder`.
     """
-    from ..checkpoints import find_checkpoint, missing_checkpoint_message
+    from .. import zoo
     from .engine import TrainConfig
     from .parallel import train_all
     from .presets import FINETUNE_PRESETS, preset
@@ -169,13 +135,14 @@ def finetune_ladder(
     overrides = FINETUNE_PRESETS.get(profile)
     if overrides is None:
         raise DlicError(f"profile {profile!r} trains every objective from scratch; use train_ladder(metric={metric!r})")
-    _check_metric(metric)
-    _check_metric(from_metric)
+    check_metric(metric)
+    check_metric(from_metric)
     configs = []
     for q in parse_qualities(list(qualities)):
-        start = find_checkpoint(model, from_metric, q, profile=profile)
+        start = zoo.find(model, task="rd", objective=from_metric, rate_key={"quality": q}, profile=profile)
         if start is None:
-            raise DlicError("fine-tuning needs its starting model: " + missing_checkpoint_message(model, from_metric, q))
+            raise DlicError("fine-tuning needs its starting model: "
+                            + zoo.missing_message(model, objective=from_metric, rate_key={"quality": q}))
         configs.append(TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lambda_for_quality(q, metric),
                                                 init_from=str(start.path), N=start.N, M=start.M, **overrides))
     return train_all(configs, jobs=jobs, **train_kwargs)

@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from ..errors import DlicError
-from .ladder import METRICS
+from ..metrics.psnr import mse_to_psnr
+from ..models.compressai_models import METRICS
 
-__all__ = ["RateDistortionLoss", "bits_per_pixel", "psnr_from_mse"]
+__all__ = ["RateDistortionLoss", "bits_per_pixel", "psnr_from_mse", "MS_SSIM_MIN_SIDE"]
 
 #: MS-SSIM with 5 scales and an 11×11 window needs crops larger than (11 − 1)·2⁴ pixels
 MS_SSIM_MIN_SIDE = 161
@@ -23,15 +24,16 @@ def bits_per_pixel(likelihoods: dict[str, torch.Tensor], num_pixels: int) -> tor
 
 
 def psnr_from_mse(mse: float, peak: float = 1.0) -> float:
-    """PSNR in dB of a mean squared error on a ``[0, peak]`` scale (``inf`` for a zero error)."""
-    return float("inf") if mse <= 0 else 10.0 * math.log10(peak * peak / mse)
+    """PSNR in dB of a mean squared error on a ``[0, peak]`` scale (``inf`` for a zero error), as a float."""
+    return float(mse_to_psnr(torch.tensor(float(mse), dtype=torch.float64), peak=peak))
 
 
 class RateDistortionLoss(nn.Module):
     """``λ·D + R`` for a CompressAI model output ``{"x_hat", "likelihoods"}`` and its target in [0, 1].
 
-    ``metric="mse"``: ``D = 255²·MSE``; ``metric="ms-ssim"``: ``D = 1 − MS-SSIM`` (data range 1).
-    Returns a dict with ``loss``, ``bpp``, ``mse`` and (for MS-SSIM) ``ms_ssim``, all float32.
+    ``metric="mse"``: ``D = 255²·MSE``; ``metric="ms-ssim"``: ``D = 1 − MS-SSIM`` on RGB, data range 1
+    (:func:`dlic_lib.metrics.ms_ssim`, mean over the batch). Returns a dict with ``loss``, ``bpp``,
+    ``mse`` and (for MS-SSIM) ``ms_ssim``, all float32.
     """
 
     def __init__(self, lmbda: float, metric: str = "mse"):
@@ -51,9 +53,9 @@ class RateDistortionLoss(nn.Module):
         else:
             if min(h, w) < MS_SSIM_MIN_SIDE:
                 raise DlicError(f"MS-SSIM training needs crops of at least {MS_SSIM_MIN_SIDE} pixels, got {h}x{w}")
-            from pytorch_msssim import ms_ssim
+            from ..metrics import ms_ssim
 
-            out["ms_ssim"] = ms_ssim(x_hat, target.float(), data_range=1.0)
+            out["ms_ssim"] = ms_ssim(target.float(), x_hat, data_range=1.0, channels="rgb").mean().float()
             distortion = 1.0 - out["ms_ssim"]
         out["loss"] = self.lmbda * distortion + out["bpp"]
         return out
