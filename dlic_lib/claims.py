@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import results_dir
 from .errors import DlicError
+from .outputs import write_table, write_text
 
 __all__ = ["VERDICTS", "ClaimOutcome", "published_table", "published_claims", "record_claim", "ledger", "write_ledger"]
 
@@ -72,11 +73,8 @@ def record_claim(claim_id: str, *, ours: str, setup: str, verdict: str, why: str
     if not why.strip():
         raise DlicError(f"claim {claim_id}: say why (setup differences, data limits) next to the verdict")
     outcome = ClaimOutcome(claim_id, ours, setup, verdict, why, chapter, profile)
-    folder = _claims_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{claim_id}.json.part"
-    tmp.write_text(json.dumps({**asdict(outcome), "recorded_at": time.time()}, indent=1), encoding="utf-8")
-    tmp.replace(folder / f"{claim_id}.json")
+    record = json.dumps({**asdict(outcome), "recorded_at": time.time()}, indent=1)
+    write_text(_claims_dir() / f"{claim_id}.json", record, what="claim record")
     return outcome
 
 
@@ -104,6 +102,4 @@ def ledger(seed: str | None = None) -> pd.DataFrame:
 def write_ledger(seed: str) -> Path:
     """Write :func:`ledger` of ``seed`` to ``<results_dir>/claims/<seed>_ledger.csv`` and return the path."""
     path = _claims_dir() / f"{seed}_ledger.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ledger(seed).to_csv(path, index=False)
-    return path
+    return write_table(ledger(seed), path, what="claim ledger")

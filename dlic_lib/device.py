@@ -26,7 +26,8 @@ def resolve_device(device: str | None = None) -> str:
         if not torch.cuda.is_available():
             raise DlicError(f"device {choice!r} was requested but no CUDA device is available; use 'auto' or 'cpu'")
         return choice
-    raise DlicError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda[:N]'")
+    source = f"{device!r}" if device else f"{choice!r} (from DLIC_DEVICE)"
+    raise DlicError(f"unknown device {source}; expected 'auto', 'cpu' or 'cuda[:N]'")
 
 
 def device_info(device: str | None = None) -> dict[str, str]:

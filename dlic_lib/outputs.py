@@ -14,9 +14,11 @@ path behaves the same everywhere:
   (or is interrupted), and the target keeps its previous content.
 
 :func:`atomic_path` yields a temporary path for writers that want a path of their own
-(``torch.save``, Pillow, pandas, FFmpeg); the temporary name keeps the target's suffix, so
-writers that choose a format by extension still do. :func:`atomic_paths` does the same for
-several outputs of one command, which appear together or not at all.
+(``torch.save``, Pillow, pandas, FFmpeg). The temporary name ends in ``.part``, never in the
+target's suffix (so a folder scan for ``*.png`` or ``*.json`` never picks up half a file): writers
+that choose a format by extension must be told the format (Pillow ``format="PNG"``, FFmpeg
+``-f``). :func:`atomic_paths` does the same for several outputs of one command, which appear
+together or not at all.
 
 Example
 -------
@@ -103,19 +105,35 @@ def check_output(path: PathLike, *, inputs: Iterable[PathLike | None] = (), what
 def prepare_output(path: PathLike, *, inputs: Iterable[PathLike | None] = (), what: str = "output") -> Path:
     """:func:`check_output`, then create the missing parent folders."""
     path = check_output(path, inputs=inputs, what=what)
+    _make_parents(path, what)
+    return path
+
+
+def _make_parents(path: Path, what: str) -> list[Path]:
+    """Create the missing folders above ``path``; return them, deepest first."""
+    missing = []
+    for parent in path.parents:
+        if parent.is_dir():
+            break
+        missing.append(parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise OutputPathError(f"cannot create the folder of {what} {path}: a file is in the way") from None
     except OSError as exc:
         raise OutputPathError(f"cannot create the folder of {what} {path}: {exc.strerror or exc}") from None
-    return path
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _temp_in(path: Path, what: str) -> Path:
-    suffix = "".join(path.suffixes[-1:])
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part{suffix}")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise OutputPathError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     os.close(fd)
@@ -166,7 +184,8 @@ def atomic_paths(
     """Yield one temporary path per target; on success rename them all over their targets.
 
     The targets are checked first (none may be an input, a folder or another target); if the
-    body raises — or is interrupted — every temporary file is removed and no target changes.
+    body raises — or is interrupted — every temporary file and every folder created for the
+    targets is removed, and no target changes.
     The temporary files exist (empty) when the body starts: writers such as FFmpeg must be
     allowed to overwrite (``-y``).
     """
@@ -176,18 +195,25 @@ def atomic_paths(
         for other in targets[:i]:
             if _same_file(target.resolve(), other.resolve()):
                 raise OutputPathError(f"{what} {target} is given twice; every output needs its own file")
-        prepare_output(target, inputs=inputs, what=what)
+        check_output(target, inputs=inputs, what=what)
+    created: list[Path] = []
     temps: list[Path] = []
+    done = False
     try:
+        for target in targets:
+            created = _make_parents(target, what) + created
         for target in targets:
             temps.append(_temp_in(target, what))
         yield list(temps)
         for tmp, target in zip(temps, targets):
             _commit(tmp, target, what)
+        done = True
     finally:
         for tmp in temps:
             if tmp.exists():
                 _discard(tmp)
+        if not done:
+            _remove_empty(sorted(set(created), key=lambda p: len(p.parts), reverse=True))
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ import pytest
 
 from dlic_lib.codecs import CODECS, CodecUnavailableError, get_codec, list_codecs
 from dlic_lib.codecs.pillow_codecs import ijg_quant_tables
+from dlic_lib.codecs.ffmpeg_codecs import stream_check
 from dlic_lib.errors import DlicError, ImageReadError
 
 # (name, options, low-rate quality, high-rate quality) — fast settings for tests
@@ -52,7 +53,8 @@ def test_round_trip_rate_and_quality(kodim_crop, name, options, q_low, q_high):
 def test_full_kodak_image_round_trip(kodim01):
     coded = get_codec("hevc", preset="ultrafast").encode(kodim01, 32)
     assert coded.decoded.shape == (512, 768, 3)
-    assert coded.data[:5] == bytes([3, 0, 2, 0, 0])  # header: 768, 512, 4:2:0
+    assert coded.data[:4] == bytes([3, 0, 2, 0])  # header: 768, 512, then flags
+    assert coded.data[4] == stream_check(coded.data[5:]) << 1  # 4:2:0 + the stream's integrity check
     assert 28 < psnr(kodim01, coded.decoded) < 40
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -51,22 +52,62 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parse_options(items: list[str]) -> dict:
+_TYPES = (("bool", bool), ("int", int), ("float", float))  # bool first: a bool is also an int
+
+
+def _option_types(codec: str) -> dict[str, str]:
+    """The options a codec's constructor takes, with the type each one expects."""
+    import inspect
+
+    from ..codecs.learned import LEARNED_ARCHITECTURES, LearnedCodec
+    from ..codecs.registry import CONVENTIONAL_CODECS
+
+    key = str(codec).strip().lower()
+    cls = CONVENTIONAL_CODECS.get(key) or (LearnedCodec if key in LEARNED_ARCHITECTURES else None)
+    if cls is None:
+        return {}
+    types = {}
+    for name, param in list(inspect.signature(cls.__init__).parameters.items())[1:]:
+        if name in ("arch", "model") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default, note = param.default, str(param.annotation)
+        kind = next((t for t, cls in _TYPES if isinstance(default, cls) or t in note), "str")
+        types[name] = kind
+    return types
+
+
+def _parse_options(items: list[str], codec: str) -> dict:
+    """``KEY=VALUE`` strings → keyword options, each typed as the codec's constructor expects.
+
+    Values are converted by the option's declared type (``chroma=444`` stays the string the
+    codec compares; ``cpu_used=4`` becomes a whole number), never guessed from their look.
+    """
+    types = _option_types(codec)
     out: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key, value = key.strip().replace("-", "_"), value.strip()
+        if not sep or not key:
             raise DlicError(f"codec option {item!r} is not KEY=VALUE")
-        v: object = value.strip()
-        for conv in (int, float):
-            try:
-                v = conv(value)
-                break
-            except ValueError:
-                continue
-        if value.strip().lower() in ("true", "false"):
-            v = value.strip().lower() == "true"
-        out[key.strip().replace("-", "_")] = v
+        if types and key not in types:
+            raise DlicError(f"codec {codec!r} has no option {key!r}; its options: {', '.join(types) or 'none'}")
+        kind = types.get(key, "str")
+        try:
+            if kind == "bool":
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                out[key] = value.lower() in ("true", "1", "yes")
+            elif kind == "int":
+                number = float(value)
+                if number != int(number):
+                    raise ValueError
+                out[key] = int(number)
+            elif kind == "float":
+                out[key] = float(value)
+            else:
+                out[key] = value
+        except (ValueError, OverflowError):
+            raise DlicError(f"codec option {key} must be a {'whole number' if kind == 'int' else kind}, got {value!r}") from None
     return out
 
 
@@ -87,26 +128,35 @@ def _list(args: argparse.Namespace) -> int:
 def _encode(args: argparse.Namespace) -> int:
     from ..codecs import encode_to_bpp, get_codec, targeting_options
     from ..data import read_image, write_png
+    from ..outputs import atomic_paths, check_output
 
-    options = _parse_options(args.option)
+    options = _parse_options(args.option, args.codec)
     if args.bpp is not None:  # fine rate parameters (fractional CRF/QP) unless the user set them
         options = targeting_options(args.codec, **options)
+        if not (args.bpp > 0 and math.isfinite(args.bpp)):
+            raise DlicError(f"--bpp must be a positive number, got {args.bpp:g}")
+        if not (0 < args.tolerance < 1):
+            raise DlicError(f"--tolerance must be between 0 and 1, got {args.tolerance:g}")
     codec = get_codec(args.codec, **options)
+    targets = [args.output] + ([args.decoded] if args.decoded is not None else [])
+    for target in targets:  # refuse a bad output before the (long) encoding
+        check_output(target, inputs=[args.input])
     image = read_image(args.input)
     record: dict
     if args.bpp is not None:
         result = encode_to_bpp(image, codec, args.bpp, args.tolerance, not_above=args.not_above)
         coded = result.coded
         record = result.record()
+        if not result.within_tolerance:
+            print(f"dlic: warning: {args.codec} cannot reach {args.bpp:g} bpp within {args.tolerance:.0%} on "
+                  f"{args.input}; closest: {coded.bpp:.4g} bpp", file=sys.stderr)
     else:
         coded = codec.encode(image, args.quality)
         record = coded.record()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".part")
-    tmp.write_bytes(coded.data)
-    tmp.replace(args.output)
-    if args.decoded is not None:
-        write_png(args.decoded, coded.decoded)
+    with atomic_paths(targets, inputs=[args.input]) as temps:
+        temps[0].write_bytes(coded.data)
+        if args.decoded is not None:
+            write_png(temps[1], coded.decoded)
     record.update(input=str(args.input), output=str(args.output))
     print(json.dumps(record, default=str, indent=None if args.json else 2))
     return 0
@@ -115,18 +165,25 @@ def _encode(args: argparse.Namespace) -> int:
 def _decode(args: argparse.Namespace) -> int:
     from ..codecs import get_codec
     from ..data import write_png
+    from ..outputs import atomic_path, check_output
 
-    codec = get_codec(args.codec, **_parse_options(args.option))
+    codec = get_codec(args.codec, **_parse_options(args.option, args.codec))
     codec.require_available()
+    if args.input.is_dir():
+        raise DlicError(f"expected a bitstream file, got a folder: {args.input}")
     if not args.input.is_file():
         raise DlicError(f"input file not found: {args.input}")
+    check_output(args.output, inputs=[args.input])
     data = args.input.read_bytes()
     if not data:
         raise DlicError(f"input file is empty: {args.input}")
     if codec.kind == "learned":
         image = codec.decode(data, quality=args.quality)
     else:
+        if args.quality is not None:
+            raise DlicError(f"--quality is for learned codecs; {args.codec} bitstreams carry their own parameters")
         image = codec.decode(data)
-    write_png(args.output, image)
+    with atomic_path(args.output, inputs=[args.input]) as tmp:
+        write_png(tmp, image)
     print(f"decoded {args.input} ({len(data)} bytes) → {args.output} ({image.shape[1]}×{image.shape[0]})", file=sys.stderr)
     return 0

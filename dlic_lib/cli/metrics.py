@@ -48,6 +48,8 @@ def _run(args: argparse.Namespace) -> int:
     if not (args.reference and args.distorted):
         raise DlicError("give a reference and a distorted image (dlic metrics REF DIST), or --pairs pairs.csv")
     for f in (args.reference, args.distorted):
+        if Path(f).is_dir():
+            raise DlicError(f"expected an image file, got a folder: {f}")
         if not Path(f).is_file():
             raise DlicError(f"image file not found: {f}")
     df = compute(args.reference, args.distorted, metrics=args.metrics, device=args.device, progress=False)
@@ -69,42 +71,80 @@ def _jsonable(v) -> float | str | None:
     return v
 
 
-def _run_pairs(args: argparse.Namespace, compute) -> int:
+def read_pairs(path: Path):
+    """The pairs table of ``--pairs``: every cell a string, every problem one sentence naming its row.
+
+    Refuses an empty or non-UTF-8 file, a file that is not CSV, missing ``reference`` /
+    ``distorted`` columns, no rows, and blank cells (row numbers count data rows from 1; the
+    header is line 1 of the file).
+    """
+    import io
+
     import pandas as pd
+
+    if path.is_dir():
+        raise DlicError(f"pairs file {path} is a folder; give a CSV file")
+    if not path.is_file():
+        raise DlicError(f"pairs file not found: {path}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DlicError(f"pairs file {path} is not UTF-8 text (byte {exc.start}, line {line}); save it as UTF-8") from None
+    if not text.strip():
+        raise DlicError(f"pairs file {path} is empty; it needs a header line 'reference,distorted' and one row per pair")
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype={"reference": str, "distorted": str}, skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DlicError(f"pairs file {path} is not a valid CSV: {str(exc).strip().splitlines()[0]}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = {"reference", "distorted"} - set(table.columns)
+    if missing:
+        raise DlicError(f"{path} lacks column(s) {', '.join(sorted(missing))}; it needs 'reference' and 'distorted'")
+    if table.empty:
+        raise DlicError(f"{path} lists no pairs")
+    for column in ("reference", "distorted"):
+        table[column] = table[column].fillna("").astype(str).str.strip()
+        blank = [i + 1 for i, v in enumerate(table[column]) if not v]
+        if blank:
+            raise DlicError(f"{path}: blank {column} in row(s) {_rows(blank)}")
+    return table
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:10])
+    return shown + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+
+
+def _run_pairs(args: argparse.Namespace, compute) -> int:
+    from ..outputs import check_output, write_table
 
     if args.out is None:
         raise DlicError("--pairs needs --out results.parquet (or .csv)")
     if args.out.suffix.lower() not in (".parquet", ".csv"):
         raise DlicError(f"--out must end in .parquet or .csv, got {args.out.name}")
-    if not args.pairs.is_file():
-        raise DlicError(f"pairs file not found: {args.pairs}")
-    table = pd.read_csv(args.pairs)
-    missing = {"reference", "distorted"} - set(table.columns)
-    if missing:
-        raise DlicError(f"{args.pairs} lacks column(s) {', '.join(sorted(missing))}; it needs 'reference' and 'distorted'")
-    if table.empty:
-        raise DlicError(f"{args.pairs} lists no pairs")
+    table = read_pairs(args.pairs)
     base = args.pairs.parent
 
-    def resolve(p: str) -> str:
+    def resolve(p: str, row: int, column: str) -> str:
         path = Path(p)
         path = path if path.is_absolute() else base / path
+        if path.is_dir():
+            raise DlicError(f"{args.pairs} row {row}: {column} {path} is a folder, not an image file")
         if not path.is_file():
-            raise DlicError(f"image file not found: {path}")
+            raise DlicError(f"{args.pairs} row {row}: {column} image file not found: {path}")
         return str(path)
 
-    refs = [resolve(p) for p in table["reference"]]
-    dists = [resolve(p) for p in table["distorted"]]
+    refs = [resolve(p, i + 1, "reference") for i, p in enumerate(table["reference"])]
+    dists = [resolve(p, i + 1, "distorted") for i, p in enumerate(table["distorted"])]
+    check_output(args.out, inputs=[args.pairs, *refs, *dists], what="--out table")
     df = compute(refs, dists, metrics=args.metrics, device=args.device, progress=True)
     df["reference"] = list(table["reference"])
     df["distorted"] = list(table["distorted"])
     extra = [c for c in table.columns if c not in ("reference", "distorted") and c not in df.columns]
     for c in extra:
         df[c] = list(table[c])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    if args.out.suffix.lower() == ".parquet":
-        df.to_parquet(args.out, index=False)
-    else:
-        df.to_csv(args.out, index=False)
+    write_table(df, args.out, inputs=[args.pairs, *refs, *dists], what="--out table")
     print(f"wrote {len(df)} rows to {args.out}", file=sys.stderr)
     return 0

@@ -44,12 +44,22 @@ def _read_curve(path: str, rate: str, metric: str):
     for col in (rate, metric):
         if col not in df.columns:
             raise DlicError(f"{path} has no column {col!r} (columns: {', '.join(map(str, df.columns))})")
-    return df[[rate, metric]]
+    curve = df[[rate, metric]].apply(pd.to_numeric, errors="coerce")
+    bad = curve.isna().any(axis=1)
+    if bad.any():
+        lines = ", ".join(str(i + 2) for i in df.index[bad][:8])
+        raise DlicError(f"{path}: {rate}/{metric} is blank or not a number on line(s) {lines}")
+    if (curve[rate] <= 0).any():
+        lines = ", ".join(str(i + 2) for i in df.index[curve[rate] <= 0][:8])
+        raise DlicError(f"{path}: {rate} must be positive (line(s) {lines})")
+    return curve
 
 
 def _bd(args: argparse.Namespace) -> int:
     from ..rd import bd_quality, bd_rate
 
+    if args.metric == args.rate_column:
+        raise DlicError(f"--metric {args.metric!r} is the rate column; name a quality column such as psnr_y")
     anchor = _read_curve(args.anchor, args.rate_column, args.metric)
     test = _read_curve(args.test, args.rate_column, args.metric)
     kw = {"metric": args.metric, "rate": args.rate_column, "method": args.method}

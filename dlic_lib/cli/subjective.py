@@ -194,6 +194,7 @@ def _corr(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..stats import performance_table
+    from ..subjective.accuracy_inputs import check_accuracy_inputs
 
     mos = _read_csv(args.mos, dtype={args.key: str})
     metrics = _read_csv(args.metrics, dtype={args.key: str})
@@ -223,6 +224,12 @@ def _corr(args: argparse.Namespace) -> int:
     for col in args.by:
         if col not in data.columns:
             raise DlicError(f"subset column {col!r} is in neither file")
+    skipped = [c for c in metrics.columns if c not in reserved and c not in names and c not in ("rate", "bpp")]
+    if skipped and not args.metric:
+        print(f"dlic: warning: column(s) {', '.join(skipped)} of {args.metrics} are not numeric and are skipped "
+              "(name one with --metric to see which rows hold text)", file=sys.stderr)
+    check_accuracy_inputs(mos, metrics, names, key=args.key, by=args.by, groups=_parse_groups(args.group),
+                          mos_name=args.mos, metrics_name=args.metrics)
     table = performance_table(
         data, names, mos="mos", ci="ci" if "ci" in data.columns else None, by=args.by or None,
         groups=_parse_groups(args.group) or None, logistic=None if args.logistic == "none" else args.logistic,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,8 +64,9 @@ def load_cached(codec: "Codec", key: str) -> "CodedImage | None":
 
 
 def store_cached(codec: "Codec", key: str, coded: "CodedImage") -> Path:
+    from ..outputs import atomic_path
+
     path = cache_path(codec.name, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         k: getattr(coded, k)
         for k in (
@@ -74,13 +74,11 @@ def store_cached(codec: "Codec", key: str, coded: "CodedImage") -> Path:
             "encode_s", "decode_s", "weights",
         )
     }
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path, what="codec cache entry") as tmp, open(tmp, "wb") as fh:
         np.savez(
             fh,
             meta=np.frombuffer(json.dumps(meta, default=str).encode(), dtype=np.uint8),
             data=np.frombuffer(coded.data, dtype=np.uint8),
             decoded=coded.decoded,
         )
-    os.replace(tmp, path)
     return path

@@ -8,9 +8,11 @@ the encoder as ``rawvideo``; decoding returns raw planes that are converted back
 Stored bytes of the video codecs = a 5-byte header + the raw elementary stream:
 
 * header: ``width`` (uint16, big endian), ``height`` (uint16), ``flags`` (uint8: bit 0 = 4:4:4,
-  bits 1–7 = 0 for BT.601 full range). It carries what the bitstream alone does not: the true
-  size before the padding to even / minimum dimensions, and the colour convention. Like BPG's
-  header, it is counted in the bpp.
+  bits 1–7 = an integrity check ``1 + crc32(stream) mod 127``; 0 in files written before the
+  check existed). It carries what the bitstream alone does not: the true size before the padding
+  to even / minimum dimensions, and whether the stream arrived whole — an Annex-B stream cut in
+  half still decodes, to a damaged picture, without a word from the decoder. The colour
+  convention is fixed (BT.601 full range). Like BPG's header, it is counted in the bpp.
 * HEVC: Annex-B byte stream (``-f hevc``), one intra frame, no SEI/AUD (``info=0``).
 * VVC: Annex-B byte stream (``-f vvc``), one intra frame, 10-bit 4:2:0 (vvenc's only input format).
 * AV1 (libaom or SVT-AV1): low-overhead OBU stream (``-f obu``: temporal delimiter, sequence
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
+import zlib
 
 import numpy as np
 
@@ -35,21 +39,38 @@ from .ffmpeg import FFmpegError, ffmpeg_decoders, ffmpeg_encoders, ffmpeg_versio
 __all__ = ["HevcCodec", "VvcCodec", "Av1Codec", "JpegXlCodec", "pack_header", "unpack_header"]
 
 HEADER = struct.Struct(">HHB")
+JXL_CODESTREAM = b"\xff\x0a"
+JXL_CONTAINER = b"\x00\x00\x00\x0cJXL \r\n\x87\n"
 
 
-def pack_header(width: int, height: int, chroma444: bool) -> bytes:
+def stream_check(stream: bytes) -> int:
+    """The header's 7-bit integrity check of an elementary stream: ``1 + crc32 mod 127`` (never 0)."""
+    return 1 + zlib.crc32(stream) % 127
+
+
+def pack_header(width: int, height: int, chroma444: bool, stream: bytes = b"") -> bytes:
+    """The 5-byte header in front of ``stream`` (see the module docstring)."""
     if not (1 <= width <= 65535 and 1 <= height <= 65535):
         raise DlicError(f"image size {width}×{height} is outside 1..65535")
-    return HEADER.pack(width, height, 1 if chroma444 else 0)
+    return HEADER.pack(width, height, (stream_check(stream) << 1) | (1 if chroma444 else 0))
 
 
 def unpack_header(data: bytes, codec: str) -> tuple[int, int, bool, bytes]:
+    """``(width, height, is_444, stream)``; refuses data that is not whole (failed check)."""
     if len(data) <= HEADER.size:
         raise DlicError(f"{codec}: stored data is too short ({len(data)} bytes) to hold a header and a bitstream")
     width, height, flags = HEADER.unpack_from(data)
-    if width == 0 or height == 0 or flags > 1:
-        raise DlicError(f"{codec}: stored data does not start with a valid dlic header")
-    return width, height, bool(flags & 1), data[HEADER.size:]
+    if width == 0 or height == 0:
+        raise DlicError(f"{codec}: stored data does not start with a valid dlic header (is it a {codec} file?)")
+    stream = data[HEADER.size:]
+    check = flags >> 1
+    if check == 0:
+        warnings.warn(f"{codec}: stored data has no integrity check (written by an older dlic); "
+                      "a truncated file cannot be detected", stacklevel=3)
+    elif check != stream_check(stream):
+        raise DlicError(f"{codec}: stored data is truncated or corrupt, or was not written by the {codec} codec "
+                        f"(integrity check of the {len(stream)}-byte stream failed)")
+    return width, height, bool(flags & 1), stream
 
 
 def _padded(image: np.ndarray, multiple: int, minimum: int) -> np.ndarray:
@@ -77,6 +98,9 @@ class _FFmpegCodec(Codec):
 
     def version(self) -> str:
         return f"FFmpeg {ffmpeg_version()} ({self.encoder}/{self.decoder})"
+
+    def cache_token(self) -> str | None:
+        return "integrity-check"
 
 
 class _YuvVideoCodec(_FFmpegCodec):
@@ -120,16 +144,18 @@ class _YuvVideoCodec(_FFmpegCodec):
             "-f", "rawvideo", "-pix_fmt", self._pix_fmt(chroma), "-s", f"{pw}x{ph}", "-r", self._input_rate(),
             "-i", "pipe:", "-frames:v", "1", *self._encoder_args(quality), "-f", self.demuxer, "pipe:",
         ]
-        stream = run_ffmpeg(args, raw, what=f"{self.name} encoding")
-        return pack_header(w, h, chroma == "444") + stream
+        stream = run_ffmpeg(args, raw, what=f"{self.name} encoding", pixels=pw * ph)
+        return pack_header(w, h, chroma == "444", stream) + stream
 
     def decode(self, data: bytes) -> np.ndarray:
         w, h, c444, stream = unpack_header(data, self.name)
         chroma = "444" if c444 else "420"
         fmt = self._pix_fmt(chroma)
         args = ["-f", self.demuxer, "-i", "pipe:", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", fmt, "pipe:"]
-        raw = run_ffmpeg(args, stream, what=f"{self.name} decoding")
         dtype = np.dtype("<u2") if self.bit_depth == 10 else np.dtype(np.uint8)
+        pw, ph = self._candidate_sizes(w, h, chroma)[-1]
+        raw = run_ffmpeg(args, stream, what=f"{self.name} decoding", pixels=pw * ph,
+                         max_output=3 * pw * ph * dtype.itemsize)
         # the decoder returns the padded frame: find its size among the candidates
         for pw, ph in self._candidate_sizes(w, h, chroma):
             cw, chh = (pw, ph) if chroma == "444" else ((pw + 1) // 2, (ph + 1) // 2)
@@ -342,11 +368,13 @@ class JpegXlCodec(_FFmpegCodec):
         args = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-i", "pipe:", "-frames:v", "1",
                 "-c:v", "libjxl", "-distance", f"{quality:.6g}", "-effort", str(self.options["effort"]),
                 "-f", "image2pipe", "pipe:"]
-        return run_ffmpeg(args, image.tobytes(), what="jpegxl encoding")
+        return run_ffmpeg(args, image.tobytes(), what="jpegxl encoding", pixels=w * h)
 
     def decode(self, data: bytes) -> np.ndarray:
         from PIL import Image
 
+        if not (data.startswith(JXL_CODESTREAM) or data.startswith(JXL_CONTAINER)):
+            raise DlicError("jpegxl: stored data is not a JPEG XL file (no codestream or container signature)")
         args = ["-f", "jpegxl_pipe", "-i", "pipe:", "-frames:v", "1", "-pix_fmt", "rgb24",
                 "-c:v", "png", "-f", "image2pipe", "pipe:"]
         png = run_ffmpeg(args, data, what="jpegxl decoding")

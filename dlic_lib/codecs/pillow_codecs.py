@@ -2,6 +2,10 @@
 
 The stored bytes are the files Pillow writes: a baseline JFIF JPEG with optimised Huffman tables,
 a lossy WebP (RIFF container, counted), a raw JPEG 2000 codestream (``.j2k``, no JP2 box).
+
+Decoding refuses bytes of another format (Pillow alone would decode any image it knows) and
+files that are not whole: a JPEG must end with its EOI marker, a JPEG 2000 codestream with EOC,
+and a WebP file must be as long as its RIFF header says.
 """
 
 from __future__ import annotations
@@ -48,15 +52,24 @@ def _pillow_version() -> str:
     return PIL.__version__
 
 
-def _open(data: bytes, what: str) -> np.ndarray:
+def _open(data: bytes, what: str, pil_format: str) -> np.ndarray:
+    import warnings
+
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[pil_format]) as im:
+                im.load()
+                return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
     except Exception as exc:  # Pillow raises many types for corrupt data
-        raise DlicError(f"cannot decode {what} data: {exc}") from None
+        raise DlicError(f"cannot decode {what} data: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+
+
+def _require(ok: bool, codec: str, problem: str) -> None:
+    if not ok:
+        raise DlicError(f"{codec}: stored data {problem}")
 
 
 class JpegCodec(Codec):
@@ -102,7 +115,9 @@ class JpegCodec(Codec):
         return buf.getvalue()
 
     def decode(self, data: bytes) -> np.ndarray:
-        return _open(data, "JPEG")
+        _require(data[:3] == b"\xff\xd8\xff", self.name, "is not a JPEG file (no SOI marker)")
+        _require(data.rstrip(b"\x00")[-2:] == b"\xff\xd9", self.name, "is truncated (no EOI marker at the end)")
+        return _open(data, "JPEG", "JPEG")
 
 
 class WebpCodec(Codec):
@@ -139,7 +154,12 @@ class WebpCodec(Codec):
         return buf.getvalue()
 
     def decode(self, data: bytes) -> np.ndarray:
-        return _open(data, "WebP")
+        _require(len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP", self.name,
+                 "is not a WebP file (no RIFF/WEBP signature)")
+        size = 8 + int.from_bytes(data[4:8], "little")
+        _require(len(data) >= size, self.name, f"is truncated ({len(data)} of {size} bytes)")
+        _require(len(data) == size, self.name, f"has {len(data) - size} bytes after the end of the WebP file")
+        return _open(data, "WebP", "WEBP")
 
 
 class Jpeg2000Codec(Codec):
@@ -180,4 +200,6 @@ class Jpeg2000Codec(Codec):
         return buf.getvalue()
 
     def decode(self, data: bytes) -> np.ndarray:
-        return _open(data, "JPEG 2000")
+        _require(data[:4] == b"\xff\x4f\xff\x51", self.name, "is not a JPEG 2000 codestream (no SOC/SIZ markers)")
+        _require(data[-2:] == b"\xff\xd9", self.name, "is truncated (no EOC marker at the end)")
+        return _open(data, "JPEG 2000", "JPEG2000")

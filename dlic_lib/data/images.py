@@ -18,13 +18,15 @@ Every image the library hands on is an RGB ``uint8`` array of shape ``(H, W, 3)`
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ImageReadError
 
-__all__ = ["read_image", "write_png", "as_rgb_uint8", "sha256_file", "sha256_array"]
+__all__ = ["read_image", "write_png", "as_rgb_uint8", "sha256_file", "sha256_array", "max_image_pixels"]
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -68,14 +70,54 @@ def read_image(path: str | Path) -> np.ndarray:
         raise ImageReadError(f"image file not found: {path}")
     if path.is_dir():
         raise ImageReadError(f"expected an image file, got a folder: {path}")
+    limit = max_image_pixels()
     try:
-        with Image.open(path) as img:
-            img.load()
-            return _pil_to_rgb(img, path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below decides
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > limit:
+                    raise ImageReadError(_too_large(path, w, h, limit))
+                img.load()
+                return _pil_to_rgb(img, path)
+    except Image.DecompressionBombError:
+        raise ImageReadError(_too_large(path, 0, 0, limit)) from None
     except UnidentifiedImageError:
         raise ImageReadError(f"not a readable image file: {path}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageReadError(f"corrupt or truncated image file {path}: {exc}") from None
+    except PermissionError:
+        raise ImageReadError(f"cannot read image file {path}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        first = str(exc).strip().splitlines()
+        raise ImageReadError(f"corrupt or truncated image file {path}: {first[0] if first else type(exc).__name__}") from None
+    except MemoryError:
+        raise ImageReadError(f"not enough memory to read image file {path}") from None
+
+
+def max_image_pixels() -> int:
+    """Largest image :func:`read_image` accepts, in pixels: ``DLIC_MAX_IMAGE_PIXELS`` or Pillow's hard limit.
+
+    Pillow refuses images above twice its ``MAX_IMAGE_PIXELS`` (≈179 Mpx) as possible
+    decompression bombs; ``DLIC_MAX_IMAGE_PIXELS`` can lower the limit, not raise it above Pillow's.
+    """
+    from PIL import Image
+
+    pillow = 2 * Image.MAX_IMAGE_PIXELS if Image.MAX_IMAGE_PIXELS else 1 << 62
+    env = os.environ.get("DLIC_MAX_IMAGE_PIXELS", "").strip()
+    if not env:
+        return pillow
+    try:
+        value = int(float(env))
+    except ValueError:
+        raise ImageReadError(f"DLIC_MAX_IMAGE_PIXELS must be a number of pixels, got {env!r}") from None
+    if value < 1:
+        raise ImageReadError(f"DLIC_MAX_IMAGE_PIXELS must be positive, got {env!r}")
+    return min(value, pillow)
+
+
+def _too_large(path: Path, w: int, h: int, limit: int) -> str:
+    size = f"{w}×{h} = {w * h / 1e6:.0f} Mpx" if w and h else "more pixels than Pillow allows"
+    return (f"image file {path} is too large ({size}; the limit is {limit / 1e6:.0f} Mpx, a guard against "
+            "decompression bombs; DLIC_MAX_IMAGE_PIXELS sets a lower one)")
 
 
 def _pil_to_rgb(img, path: Path) -> np.ndarray:
@@ -106,14 +148,13 @@ def _pil_to_rgb(img, path: Path) -> np.ndarray:
     raise ImageReadError(f"{path}: image mode {mode!r} is not supported (expected RGB, grayscale, palette or opaque RGBA)")
 
 
-def write_png(path: str | Path, image: np.ndarray) -> Path:
-    """Write an RGB ``uint8`` image as PNG (atomically: a temporary file then a rename)."""
+def write_png(path: str | Path, image: np.ndarray, *, inputs=()) -> Path:
+    """Write an RGB ``uint8`` image as PNG, by the library's output policy (:mod:`dlic_lib.outputs`)."""
     from PIL import Image
 
+    from ..outputs import atomic_path
+
     image = as_rgb_uint8(image)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    Image.fromarray(image, "RGB").save(tmp, format="PNG")
-    tmp.replace(path)
-    return path
+    with atomic_path(path, inputs=inputs, what="image") as tmp:
+        Image.fromarray(image, "RGB").save(tmp, format="PNG")
+    return Path(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import config
 from ..errors import ChecksumError, DatasetUnavailableError, DlicError
+from ..outputs import write_bytes
 from .download import download_file
 from .images import sha256_file
 from .manifest import DatasetSpec, FileSpec, Manifest, load_manifest
@@ -63,9 +64,12 @@ class ResolvedDataset:
 
 
 def _verify(path: Path, expected: str) -> None:
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    digest = _VERIFIED.get(key) or sha256_file(path)
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        digest = _VERIFIED.get(key) or sha256_file(path)
+    except OSError as exc:
+        raise DlicError(f"cannot read dataset file {path}: {exc.strerror or exc}") from None
     if digest != expected:
         raise ChecksumError(
             f"checksum mismatch for {path}: sha256 {digest[:16]}… but the manifest expects {expected[:16]}…; "
@@ -74,14 +78,27 @@ def _verify(path: Path, expected: str) -> None:
     _VERIFIED[key] = digest
 
 
-def _from_folder(spec: DatasetSpec, folder: Path) -> dict[str, Path] | None:
-    """All files of ``spec`` from ``folder`` (verified), or None when any file is missing there."""
-    paths = {f.path: folder / f.path for f in spec.files}
-    if not spec.files or not all(p.is_file() for p in paths.values()):
-        return None
+def _from_folders(spec: DatasetSpec, folders: list[tuple[str, Path]]) -> tuple[dict[str, Path], list[str], str]:
+    """Each file of ``spec`` from the first folder holding it (verified).
+
+    Returns ``(found, missing, source)``: the files found, the manifest paths found nowhere, and
+    the source label (the folder, or ``"mixed"`` when several contributed).
+    """
+    found: dict[str, Path] = {}
+    used: list[str] = []
+    missing = []
     for f in spec.files:
-        _verify(paths[f.path], f.sha256)
-    return paths
+        for label, folder in folders:
+            path = folder / f.path
+            if path.is_file():
+                _verify(path, f.sha256)
+                found[f.path] = path
+                if label not in used:
+                    used.append(label)
+                break
+        else:
+            missing.append(f.path)
+    return found, missing, used[0] if len(used) == 1 else "mixed:" + ",".join(used)
 
 
 def embedded_dir(manifest: Manifest) -> Path | None:
@@ -136,10 +153,7 @@ def _download_one(f: FileSpec, dest: Path, progress: bool) -> None:
             raise DlicError(f"data manifest names an unknown converter {f.convert!r}") from None
     else:
         data = download_file(f.url, expected_sha256=f.sha256, progress=progress)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(dest)
+    write_bytes(dest, data, what="dataset file")
     _verify(dest, f.sha256)
 
 
@@ -166,17 +180,24 @@ def resolve_dataset(
             raise DatasetUnavailableError(f"dataset {name!r} is not redistributable: {spec.note}")
         return ResolvedDataset(name, spec.title, {p.name: p for p in files}, "user", license=spec.license)
 
-    paths = _from_folder(spec, cache)
-    if paths is not None:
-        return ResolvedDataset(name, spec.title, paths, "cache", splits=dict(spec.splits), license=spec.license)
-    for mirror in config.mirror_dirs():
-        paths = _from_folder(spec, mirror / name)
-        if paths is not None:
-            return ResolvedDataset(name, spec.title, paths, f"mirror:{mirror}", splits=dict(spec.splits), license=spec.license)
+    folders = [("cache", cache), *((f"mirror:{m}", m / name) for m in config.mirror_dirs())]
+    for label, folder in folders[1:]:
+        if folder.parent.exists() and not folder.parent.is_dir():
+            raise DlicError(f"data mirror {folder.parent} (DLIC_DATA_MIRROR) is a file, not a folder")
+    paths, missing, source = _from_folders(spec, folders) if spec.files else ({}, [], "")
+    if spec.files and not missing:
+        return ResolvedDataset(name, spec.title, paths, source, splits=dict(spec.splits), license=spec.license)
 
     tried = [f"cache {cache}", *(f"mirror {m / name}" for m in config.mirror_dirs())]
     if allow_download is None:
         allow_download = not config.offline()
+    if paths and not allow_download:
+        # part of the dataset is here: standing in the embedded default would hide the loss
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise DatasetUnavailableError(
+            f"dataset {name!r} is incomplete: {len(missing)} of {len(spec.files)} files are missing from "
+            f"{'; '.join(tried)} ({shown}); restore them, or allow downloads (unset DLIC_OFFLINE)"
+        )
     if allow_download:
         try:
             paths = _download(spec, cache, progress)

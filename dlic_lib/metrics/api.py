@@ -3,6 +3,10 @@
 The registry maps the names used by the CLI and the result tables to functions. Full-reference
 metrics take ``(reference, distorted)``; no-reference ones (``niqe``) score the distorted image.
 Names starting with ``libvmaf_`` and ``vmaf`` itself come from one libvmaf run per pair batch.
+
+Large images: the PSNR metrics of a pair above :func:`tile_pixels` pixels (``DLIC_METRIC_TILE_PIXELS``,
+default 16 Mpx) are computed strip by strip — their squared errors add up exactly — so a
+100-Mpx PSNR needs a few hundred MB beyond the two 8-bit images instead of several GB.
 """
 
 from __future__ import annotations
@@ -16,7 +20,70 @@ from typing import Any
 
 from ..errors import DlicError
 
-__all__ = ["Metric", "METRICS", "available_metrics", "compute", "DEFAULT_METRICS"]
+__all__ = ["Metric", "METRICS", "available_metrics", "compute", "DEFAULT_METRICS", "tile_pixels"]
+
+#: metrics whose value is a function of per-plane mean squared errors: name → planes (None: one MSE)
+_MSE_PLANES: dict[str, tuple[float, float, float] | None] = {
+    "psnr_rgb": None, "psnr_y": None, "psnr_ycbcr": (6.0, 1.0, 1.0), "psnr_ycbcr_411": (4.0, 1.0, 1.0),
+}
+_STRIP_PIXELS = 1 << 22
+
+
+def tile_pixels() -> int:
+    """Pixel count above which PSNR metrics are computed in strips (``DLIC_METRIC_TILE_PIXELS``)."""
+    import os
+
+    env = os.environ.get("DLIC_METRIC_TILE_PIXELS", "")
+    try:
+        value = int(env) if env.strip() else 16_000_000
+    except ValueError:
+        raise DlicError(f"DLIC_METRIC_TILE_PIXELS must be a whole number of pixels, got {env!r}") from None
+    if value < 1:
+        raise DlicError(f"DLIC_METRIC_TILE_PIXELS must be positive, got {env!r}")
+    return value
+
+
+def _strips(height: int, width: int):
+    rows = max(1, min(_STRIP_PIXELS, tile_pixels()) // max(1, width))
+    for top in range(0, height, rows):
+        yield slice(top, min(height, top + rows))
+
+
+def _tiled_psnr(metric: "Metric", ref, dist, data_range: float, device: str, options: dict[str, Any]) -> float:
+    """PSNR of a large pair from the squared errors of row strips (exact: MSEs are means of sums)."""
+    import math
+
+    import numpy as np
+
+    ref, dist = np.asarray(ref), np.asarray(dist)
+    if ref.shape != dist.shape:
+        from ._batch import MetricInputError
+
+        raise MetricInputError(f"{metric.name}: reference and distorted shapes differ ({ref.shape} vs {dist.shape})")
+    weights = _MSE_PLANES[metric.name]
+    max_db = options.get("max_db")
+    opts = {k: v for k, v in options.items() if k not in ("max_db", "weights")}
+    if weights is not None:
+        weights = tuple(options.get("weights", weights))
+    planes = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
+    sums = [0.0, 0.0, 0.0]
+    for rows in _strips(ref.shape[0], ref.shape[1]):
+        a, b = ref[rows], dist[rows]
+        n = a.shape[0] * a.shape[1]
+        values = ([metric.func(a, b, data_range, device=device, weights=w, **opts) for w in planes]
+                  if weights is not None else [metric.func(a, b, data_range, device=device, **opts)])
+        for k, value in enumerate(values):
+            db = float(value.reshape(-1)[0])
+            sums[k] += 0.0 if math.isinf(db) else n * 255.0**2 / 10.0 ** (db / 10.0)
+    total = ref.shape[0] * ref.shape[1]
+
+    def psnr(sse: float) -> float:
+        db = math.inf if sse == 0 else 10.0 * math.log10(255.0**2 * total / sse)
+        return min(db, max_db) if max_db is not None else db
+
+    if weights is None:
+        return psnr(sums[0])
+    return sum(w * psnr(e) for w, e in zip(weights, sums)) / sum(weights)
 
 
 @dataclass(frozen=True)
@@ -159,7 +226,6 @@ def compute(
     ``reference``, ``distorted`` (file names, when given) and the metric names.
     """
     import pandas as pd
-    import torch
     from tqdm.auto import tqdm
 
     from ..device import resolve_device
@@ -179,28 +245,50 @@ def compute(
     torch_metrics = [m for m in chosen if m.backend in ("torch", "no-reference")]
     vmaf_metrics = [m for m in chosen if m.backend == "libvmaf"]
     for i in tqdm(range(len(refs)), desc="metrics", unit="pair", disable=not show):
-        ref, dist = _load(refs[i]), _load(dists[i])
-        row: dict[str, Any] = {"pair": i, "reference": ref_labels[i], "distorted": dist_labels[i]}
-        with torch.no_grad():
-            for m in torch_metrics:
-                value = m.func(ref, dist, data_range, device=dev, **options.get(m.name, {}))
-                row[m.name] = float(torch.as_tensor(value).reshape(-1)[0])
-        if vmaf_metrics:
-            from .vmaf import libvmaf
-
-            if data_range != 255.0:
-                raise DlicError("libvmaf metrics need 8-bit images (data_range=255)")
-            kw: dict[str, Any] = {}
-            for m in vmaf_metrics:
-                kw.update(options.get(m.name, {}))
-            res = libvmaf(ref, dist, **kw)[0]
-            for m in vmaf_metrics:
-                key = m.name.removeprefix("libvmaf_") if m.name != "vmaf" else "vmaf"
-                if key not in res:
-                    raise DlicError(f"libvmaf did not report {key!r}; reported: {', '.join(sorted(res))}")
-                row[m.name] = res[key]
-        rows.append(row)
+        try:
+            rows.append(_pair_row(i, refs[i], dists[i], ref_labels[i], dist_labels[i], torch_metrics, vmaf_metrics,
+                                  data_range, dev, options))
+        except DlicError as exc:
+            if len(refs) == 1:
+                raise
+            label = f" ({ref_labels[i]} vs {dist_labels[i]})" if ref_labels[i] or dist_labels[i] else ""
+            try:
+                wrapped = type(exc)(f"pair {i + 1}{label}: {exc}")
+            except TypeError:  # pragma: no cover - an error class with another signature
+                wrapped = DlicError(f"pair {i + 1}{label}: {exc}")
+            raise wrapped from None
     df = pd.DataFrame(rows)
     if all(lbl is None for lbl in ref_labels) and all(lbl is None for lbl in dist_labels):
         df = df.drop(columns=["reference", "distorted"])
     return df
+
+
+def _pair_row(i, ref_item, dist_item, ref_label, dist_label, torch_metrics, vmaf_metrics, data_range, dev, options):
+    import numpy as np
+    import torch
+
+    ref, dist = _load(ref_item), _load(dist_item)
+    row: dict[str, Any] = {"pair": i, "reference": ref_label, "distorted": dist_label}
+    large = (isinstance(ref, np.ndarray) and ref.ndim == 3 and ref.shape[0] * ref.shape[1] > tile_pixels())
+    with torch.no_grad():
+        for m in torch_metrics:
+            if large and m.name in _MSE_PLANES:
+                row[m.name] = _tiled_psnr(m, ref, dist, data_range, dev, options.get(m.name, {}))
+                continue
+            value = m.func(ref, dist, data_range, device=dev, **options.get(m.name, {}))
+            row[m.name] = float(torch.as_tensor(value).reshape(-1)[0])
+    if vmaf_metrics:
+        from .vmaf import libvmaf
+
+        if data_range != 255.0:
+            raise DlicError("libvmaf metrics need 8-bit images (data_range=255)")
+        kw: dict[str, Any] = {}
+        for m in vmaf_metrics:
+            kw.update(options.get(m.name, {}))
+        res = libvmaf(ref, dist, **kw)[0]
+        for m in vmaf_metrics:
+            key = m.name.removeprefix("libvmaf_") if m.name != "vmaf" else "vmaf"
+            if key not in res:
+                raise DlicError(f"libvmaf did not report {key!r}; reported: {', '.join(sorted(res))}")
+            row[m.name] = res[key]
+    return row

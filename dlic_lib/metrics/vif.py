@@ -40,7 +40,11 @@ def vif(
     device: str | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """VIF-P per image pair: Σ_scales Σ log10(1 + g²σ²_x/(σ²_v+σ²_n)) / Σ_scales Σ log10(1 + σ²_x/σ²_n)."""
+    """VIF-P per image pair: Σ_scales Σ log10(1 + g²σ²_x/(σ²_v+σ²_n)) / Σ_scales Σ log10(1 + σ²_x/σ²_n).
+
+    A reference without variance carries no information; VIF is 1 against an identical image
+    (not 0/0).
+    """
     x, y = prepare_planes(
         reference, distorted, data_range, device, dtype, min_size=VIF_MIN_SIZE, metric="vif", channels=channels, standard=standard
     )
@@ -49,6 +53,7 @@ def vif(
 
 def _vif(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float) -> torch.Tensor:
     c = x.shape[1]
+    identical = (x == y).flatten(2).all(dim=2)  # (N, C): a reference with no variance has VIF 1 against itself
     num = torch.zeros(x.shape[0], c, dtype=torch.float64, device=x.device)
     den = torch.zeros_like(num)
     x, y = x - 128.0, y - 128.0  # variances do not depend on the offset; float32 keeps more precision
@@ -78,4 +83,5 @@ def _vif(x: torch.Tensor, y: torch.Tensor, sigma_n_sq: float) -> torch.Tensor:
         # log10 terms in the working precision, sums in float64
         num += torch.log10(1.0 + g * g * sxx / (sv + sigma_n_sq)).sum(dim=(2, 3), dtype=torch.float64)
         den += torch.log10(1.0 + sxx / sigma_n_sq).sum(dim=(2, 3), dtype=torch.float64)
-    return (num / den).mean(dim=1)
+    ratio = torch.where(identical & (den == 0), torch.ones_like(num), num / den)
+    return ratio.mean(dim=1)

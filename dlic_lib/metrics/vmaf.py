@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import color
+from ..ffmpeg import FFmpegError, ffmpeg_exe, run_ffmpeg
 from ._batch import MetricInputError, as_batch
 
 __all__ = ["libvmaf", "ffmpeg_exe", "DEFAULT_FEATURES", "VMAF_MODEL"]
@@ -37,15 +37,6 @@ __all__ = ["libvmaf", "ffmpeg_exe", "DEFAULT_FEATURES", "VMAF_MODEL"]
 VMAF_MODEL = "version=vmaf_v0.6.1"
 DEFAULT_FEATURES = ("psnr", "float_ssim", "float_ms_ssim", "float_vif")
 _MIN_SIZE = 32
-
-
-def ffmpeg_exe() -> str:
-    """Path of the static FFmpeg (with libvmaf) that ``imageio-ffmpeg`` ships."""
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise MetricInputError("imageio-ffmpeg is not installed; it provides the FFmpeg used for VMAF") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def _as_uint8_rgb_batch(x: Any, name: str) -> np.ndarray:
@@ -114,16 +105,17 @@ def libvmaf(
         if feature_opt:
             opts.insert(1, f"feature={feature_opt}")
         raw = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{w}x{h}", "-r", "1"]
-        cmd = [
-            ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
+        args = [
             *raw, "-i", "dist.yuv", *raw, "-i", "ref.yuv",
             "-lavfi", "[0:v][1:v]libvmaf=" + ":".join(opts), "-f", "null", "-",
         ]  # fmt: skip
-        proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True)
+        try:
+            run_ffmpeg(args, what="libvmaf", pixels=n * h * w, cwd=tmpdir, allow_empty=True)
+        except FFmpegError as exc:
+            raise MetricInputError(str(exc)) from None
         log = tmpdir / "vmaf.json"
-        if proc.returncode != 0 or not log.exists():
-            msg = (proc.stderr or "").strip().splitlines()
-            raise MetricInputError(f"libvmaf failed: {msg[-1] if msg else 'no output'}")
+        if not log.exists():
+            raise MetricInputError("libvmaf failed: it wrote no log")
         frames = json.loads(log.read_text())["frames"]
     if len(frames) != n:
         raise MetricInputError(f"libvmaf returned {len(frames)} frames for {n} image pairs")
