@@ -113,8 +113,8 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     # class → contents; msssim_targets: the conventional rates (or fixed_parameters per codec); learned_rates:
     # the stand-ins' own rate parameters; n_boot: bootstrap resamples; aic4_*: None = all of the release
     "07_metrics_for_learned_codecs": {
-        "smoke": dict(crop=(192, 256), candidates="commons", slots={"man-made": 1}, msssim_targets=(), n_boot=200,
-                      fixed_parameters={"JPEG2000": (0.3, 1.0), "BPG (HEVC 4:2:0)": (45, 35)},
+        "smoke": dict(crop=(192, 256), candidates="commons", slots={"man-made": 1, "synthetic": 1}, msssim_targets=(),
+                      n_boot=200, fixed_parameters={"JPEG2000": (0.3, 1.0), "BPG (HEVC 4:2:0)": (40,)},
                       learned_rates={"Ballé 2017 (bls2017)": (1,), "Toderici 2017 (rnn)": (1,)}, max_encodes=8,
                       aic4_metrics=("PSNR-Y", "SSIM", "MS-SSIM"), aic4_codecs=("JPEG-2000", "VVC", "JPEG-AI")),
         "quick": dict(crop=(384, 480), candidates="all", slots=_SEED002_SLOTS, msssim_targets=(0.90, 0.95, 0.98, 0.995),

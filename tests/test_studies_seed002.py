@@ -127,6 +127,9 @@ def test_selection_fills_the_slots_far_apart():
     assert "c" in set(chosen["content"])  # the people candidate unlike the others is always picked
     with pytest.raises(Exception, match="not enough candidates"):
         contents.select_contents(stats, {"man-made": 1})
+    stats.loc[1, "semantics"] = "unknown"  # a candidate of unknown class fills a slot nobody else can
+    fallback = contents.select_contents(stats, {"man-made": 1, "synthetic": 1})
+    assert fallback.set_index("slot").loc["man-made", "content"] == "b"
 
 
 # -- rate search and verdict rules ------------------------------------------------------------------

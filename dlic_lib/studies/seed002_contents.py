@@ -169,29 +169,41 @@ def content_statistics(candidates: Mapping[str, np.ndarray], size: tuple[int, in
 def select_contents(stats: pd.DataFrame, slots: Mapping[str, int] = SLOTS) -> pd.DataFrame:
     """Fill ``slots`` greedily: each pick is the candidate of the slot's class that lies farthest (largest
     minimum Euclidean distance in z-scored SI, key, colourfulness) from the contents already chosen;
-    the first pick is the one farthest from the candidates' centroid. Returns the chosen rows in pick order
-    with ``pick`` and ``min_distance`` columns.
+    the first pick is the one farthest from the candidates' centroid; candidates of ``unknown`` class fill
+    slots no candidate of the right class is left for. Returns the chosen rows in pick order with ``slot``,
+    ``pick`` and ``min_distance`` columns.
     """
     feats = stats[["si", "key", "colorfulness"]].to_numpy(float)
     z = (feats - feats.mean(0)) / np.where(feats.std(0) > 0, feats.std(0), 1.0)
+    classes = stats["semantics"].tolist()
     chosen: list[int] = []
     distances: list[float] = []
+    filled: list[str] = []
     need = dict(slots)
-    while any(need.values()):
+
+    def farthest(eligible: list[int]) -> tuple[int | None, float]:
         best, best_d = None, -1.0
-        for i, cls in enumerate(stats["semantics"]):
-            if i in chosen or need.get(cls, 0) == 0:
-                continue
+        for i in eligible:
             d = float(np.linalg.norm(z[i])) if not chosen else float(min(np.linalg.norm(z[i] - z[j]) for j in chosen))
             if d > best_d:
                 best, best_d = i, d
+        return best, best_d
+
+    while any(need.values()):
+        best, best_d = farthest([i for i, c in enumerate(classes) if i not in chosen and need.get(c, 0) > 0])
+        slot = classes[best] if best is not None else None
+        if best is None:  # e.g. the embedded default images: candidates of unknown class fill what is left
+            best, best_d = farthest([i for i, c in enumerate(classes) if i not in chosen and c == "unknown"])
+            slot = next(k for k, v in need.items() if v)
         if best is None:
             missing = {k: v for k, v in need.items() if v}
             raise DlicError(f"not enough candidates for the content slots {missing}")
         chosen.append(best)
         distances.append(best_d)
-        need[stats["semantics"].iloc[best]] -= 1
+        filled.append(slot)
+        need[slot] -= 1
     out = stats.iloc[chosen].copy()
+    out["slot"] = filled
     out["pick"] = range(1, len(chosen) + 1)
     out["min_distance"] = distances
     return out.reset_index(drop=True)
