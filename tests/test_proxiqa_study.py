@@ -65,3 +65,17 @@ def test_kodim19_savings_interpolate_the_other_codecs_at_equal_vmaf():
     assert savings["mse"] == pytest.approx(20.0, abs=1e-6)
     assert savings["hevc420"] == pytest.approx(36.0, abs=1e-6)  # 1 − 0.8/1.25
     assert "jpeg2000" not in savings
+
+
+def test_tiles_and_agreement_table():
+    image = np.arange(40 * 70 * 3, dtype=np.uint8).reshape(40, 70, 3)
+    tiles = study._tiles(image, 16)
+    assert tiles.shape == (2 * 4, 16, 16, 3)
+    assert np.array_equal(tiles[5], image[16:32, 16:32])
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0, 100, 50)
+    pairs = pd.DataFrame({"predictor": ["a"] * 50 + ["b"] * 50, "predicted": np.r_[truth + 2.0, -truth],
+                          "libvmaf": np.r_[truth, truth]})
+    table = study.agreement_table(pairs).set_index("predictor")
+    assert table.loc["a", "plcc"] == pytest.approx(1.0) and table.loc["a", "rmse"] == pytest.approx(2.0)
+    assert table.loc["b", "srocc"] == pytest.approx(-1.0) and table.loc["a", "tiles"] == 50

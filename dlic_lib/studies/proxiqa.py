@@ -26,7 +26,8 @@ import torch
 from ..errors import DlicError
 
 __all__ = ["SETTINGS", "settings", "train_all", "code_image", "score_pair", "evaluate", "conventional_points",
-           "frozen_example", "bd_summary", "kodim19_savings", "chapter_images", "run", "verdicts"]  # fmt: skip
+           "frozen_example", "bd_summary", "kodim19_savings", "chapter_images", "run", "verdicts", "proxy_agreement",
+           "agreement_table", "training_logs"]  # fmt: skip
 
 _LADDER = (0.0018, 0.0067, 0.025, 0.0932)
 
@@ -34,15 +35,16 @@ _LADDER = (0.0018, 0.0067, 0.025, 0.0932)
 SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(N=8, lambdas=(0.0067, 0.0932), mse_steps=(8, 4), crop=64, batch=4, patch=64,
                   vmafp_warmup=1, vmafp_steps=2, pretrain_steps=3, frozen_steps=2, frozen_rung=0,
-                  kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2),
+                  kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2, agreement_tiles=4),
     "quick": dict(N=64, lambdas=_LADDER, mse_steps=(3000, 1500), crop=96, batch=8, patch=128,
                   vmafp_warmup=150, vmafp_steps=300, pretrain_steps=600, frozen_steps=300, frozen_rung=1,
                   kodak=24, highres=8, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
-                  conventional_points=6),
+                  conventional_points=6, agreement_tiles=24),
     "full": dict(N=192, lambdas=(0.0009, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932), mse_steps=(2_000_000, 2_000_000),
                  crop=256, batch=8, patch=128, vmafp_warmup=1000, vmafp_steps=100_000, pretrain_steps=20_000,
                  frozen_steps=20_000, frozen_rung=3, kodak=24, highres=8, max_side=None,
-                 conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6),
+                 conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6,
+                 agreement_tiles=24),
 }  # fmt: skip
 _CONVENTIONAL_QUALITIES = {"jpeg2000": (10, 20, 40, 80, 160), "hevc": (22, 27, 32, 37, 42, 47)}
 
@@ -172,6 +174,71 @@ def frozen_example(frozen: Path, alternating: Path, image: np.ndarray) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def _tiles(image: np.ndarray, p: int) -> np.ndarray:
+    h, w = (image.shape[0] // p) * p, (image.shape[1] // p) * p
+    t = image[:h, :w].reshape(h // p, p, w // p, p, 3).transpose(0, 2, 1, 3, 4)
+    return t.reshape(-1, p, p, 3)
+
+
+def proxy_agreement(releases: dict[str, Any], images: dict[str, np.ndarray], max_tiles: int = 24) -> pd.DataFrame:
+    """Each proxy and vmaf-torch against libvmaf on held-out tiles of the BLS reconstructions (Fig. 7).
+
+    Tiles are the proxy's patches of Kodak images coded by every BLS release (MSE and VMAF_p rungs);
+    libvmaf labels each tile pair (one FFmpeg call per image and codec). Returns one row per
+    (predictor, tile) with the prediction and the libvmaf label.
+    """
+    from ..metrics.vmaf_batch import vmaf_labels
+    from ..metrics.vmaf_torch import available, vmaf_torch
+    from ..train.tasks.proxiqa import load_release
+
+    proxies = {"pre-trained proxy (frozen)": load_release(releases["proxy"])[1]}
+    lam, path = next(iter(releases["vmaf_p"].items()))
+    proxies[f"alternating proxy (λ={lam:g})"] = load_release(path)[1]
+    p = next(iter(proxies.values())).patch
+    rows = []
+    for key in ("mse", "vmaf_p"):
+        for lam, path in releases[key].items():
+            codec = load_release(path)[0]
+            for name, image in images.items():
+                ref = _tiles(image, p)[:max_tiles]
+                dist = _tiles(code_image(codec, image)[1], p)[:max_tiles]
+                x = torch.from_numpy(np.ascontiguousarray(ref)).permute(0, 3, 1, 2).float() / 255
+                y = torch.from_numpy(np.ascontiguousarray(dist)).permute(0, 3, 1, 2).float() / 255
+                truth = vmaf_labels(x, y).numpy()
+                preds = {}
+                with torch.no_grad():
+                    for label, net in proxies.items():
+                        preds[label] = net(x, y).numpy()
+                if available():
+                    preds["vmaf-torch"] = vmaf_torch(ref, dist, round_luma=True).numpy()
+                for label, values in preds.items():
+                    rows += [{"predictor": label, "codec": key, "lmbda": lam, "image": name, "tile": i,
+                              "predicted": float(v), "libvmaf": float(t)} for i, (v, t) in enumerate(zip(values, truth))]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def agreement_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """PLCC, SROCC and RMSE of each predictor against libvmaf."""
+    from scipy.stats import pearsonr, spearmanr
+
+    rows = []
+    for label, part in pairs.groupby("predictor", sort=False):
+        a, b = part["predicted"].to_numpy(), part["libvmaf"].to_numpy()
+        rows.append({"predictor": label, "tiles": len(part), "plcc": pearsonr(a, b)[0], "srocc": spearmanr(a, b)[0],
+                     "rmse": float(np.sqrt(np.mean((a - b) ** 2)))})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def training_logs(releases: dict[str, Any]) -> pd.DataFrame:
+    """Validation rows (true and proxy VMAF, bpp) of the frozen run and the alternating run of the same λ."""
+    lam, frozen = releases["frozen"]
+    frames = []
+    for label, path in (("frozen proxy", frozen), ("alternating", releases["vmaf_p"][lam])):
+        log = pd.read_csv(Path(path).parent / "log.csv")
+        frames.append(log[log["split"] == "val"].assign(setting=label))
+    return pd.concat(frames, ignore_index=True)
+
+
 # -- tables ---------------------------------------------------------------------------------------------
 def bd_summary(rd: pd.DataFrame, anchor: str = "BLS-MSE", method: str = "pchip") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-image BD-rates against ``anchor`` (every metric) and their mean and population SD per dataset."""
@@ -235,7 +302,8 @@ def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = 
     lam, frozen_path = releases["frozen"]
     frozen = frozen_example(frozen_path, releases["vmaf_p"][lam], kodak["kodim01"]) if "kodim01" in kodak else None
     per_image, summary = bd_summary(rd)
-    return {"releases": releases, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
+    agreement = proxy_agreement(releases, kodak, max_tiles=cfg["agreement_tiles"])
+    return {"releases": releases, "agreement": agreement, "logs": training_logs(releases), "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
             "summary": summary, "savings": kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}}
 
 
