@@ -186,6 +186,7 @@ def test_constant_references_give_constant(n):
     top = np.repeat(values[:, None], 2 * n, axis=1)
     for mode in range(35):
         pred = predict(top, top, values, mode)
+        assert pred.dtype == np.int32
         np.testing.assert_array_equal(pred, np.broadcast_to(values[:, None, None], pred.shape))
 
 

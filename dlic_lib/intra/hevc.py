@@ -187,7 +187,7 @@ def _angular(p: np.ndarray, mode: int, n: int) -> np.ndarray:
 def _dc(refs: np.ndarray, n: int, boundary: bool) -> np.ndarray:
     top = refs[:, _top(n, 0) : _top(n, n)]
     left = refs[:, _left(n, n - 1) : _left(n, -1)]
-    dc = (top.sum(axis=1) + left.sum(axis=1) + n) >> (int(np.log2(n)) + 1)
+    dc = ((top.sum(axis=1) + left.sum(axis=1) + n) >> (int(np.log2(n)) + 1)).astype(np.int32)
     pred = np.broadcast_to(dc[:, None, None], (refs.shape[0], n, n)).copy()
     if boundary and n < 32:
         left_col = refs[:, _left(n, np.arange(n))]
