@@ -126,3 +126,20 @@ def test_summaries_are_tidy_tables_with_parameters(tmp_path):
     assert shares.set_index("hevc").loc["unfiltered", "share"] == 1.0
     modes = pd.read_csv(paths["modes"])
     assert set(modes["ae"]) == {"none", "ae1"} and modes.groupby(["ae", "hevc"])["share"].sum().round(6).eq(1).all()
+
+
+def test_kodak_block_table_is_cached_with_its_parameters(tmp_path):
+    class _Entry:
+        sha256 = "ab" * 32
+
+    rng = np.random.default_rng(5)
+    images = {n: rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for n in ("a", "b")}
+    models = {"intra-ae1": (_Constant(0.5), _Entry())}
+    settings = study.chapter_settings("smoke")
+    out = tmp_path / "blocks.parquet"
+    first = study.kodak_block_table(images, models, settings=settings, out=out)
+    assert len(first) == 8 and (first["profile"] == "smoke").all() and first["ae1_checkpoint"].iloc[0] == "ab" * 6
+    images["a"][:] = 0  # a cached table is returned while its parameters match ...
+    pd.testing.assert_frame_equal(study.kodak_block_table(images, models, settings=settings, out=out), first)
+    again = study.kodak_block_table(images, models, settings={**settings, "width": 0.5}, out=out)  # ... and not after
+    assert (again["ae_width"] == 0.5).all() and not again["hevc_filtered_mse"].equals(first["hevc_filtered_mse"])

@@ -74,9 +74,11 @@ def intra_models(settings: dict[str, Any], *, train_missing: bool = True) -> dic
         if entry is None:
             if not train_missing:
                 raise zoo.MissingWeightsError(zoo.missing_message(architecture, task="intra", objective="mse"))
+            from .. import progress
             from ..train.tasks.intra import train_intra_ae
 
-            entry = train_intra_ae(wanted).entry
+            with progress.task(f"training {architecture}", total=None, unit="run"):
+                entry = train_intra_ae(wanted).entry
         out[architecture] = (zoo.load_model(entry), entry)
     return out
 
@@ -148,7 +150,15 @@ def kodak_block_table(images: dict[str, np.ndarray], models: dict[str, tuple[Any
         cached = pd.read_parquet(out)
         if all(k in cached and (cached[k] == v).all() for k, v in params.items()) and set(cached["image"]) == set(images):
             return cached
-    table = pd.concat([block_table(name, image, models) for name, image in images.items()], ignore_index=True)
+    from .. import progress
+
+    parts = []
+    with progress.task("HEVC modes and autoencoders per block", total=len(images), unit="image") as bar:
+        for name, image in images.items():
+            bar.set_detail(name)
+            parts.append(block_table(name, image, models))
+            bar.update(1)
+    table = pd.concat(parts, ignore_index=True)
     table = table.assign(**params)
     if out is not None:
         write_table(table, out)
