@@ -40,6 +40,7 @@ def test_c16_c17_rules():
     assert cl.verdict_c16(31.8, 31.4, 36.0, 35.2).verdict == "reproduced"
     assert cl.verdict_c16(31.8, 31.79, 36.0, 35.2).verdict == "partly reproduced"
     assert cl.verdict_c16(31.0, 31.4, 35.0, 35.2).verdict == "not reproduced"
+    assert cl.verdict_c16(31.0, np.nan, 35.0, np.nan).verdict == "not testable here"
     assert cl.verdict_c17({"patch": 0.028, "depth": 0.013}).verdict == "reproduced"
     assert cl.verdict_c17({"patch": 0.3}).verdict == "not reproduced"
     assert cl.verdict_c17({}).verdict == "not testable here"

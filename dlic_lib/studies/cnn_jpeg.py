@@ -45,16 +45,17 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(width=0.125, fake_patch=16, fake_batch=4, fake_steps=3, hr_patch=32, batch=4, s1=3, s2=3, s3=3, s4=2, fc=2,
                   rd=2, lambda_steps=2, lr=5e-4, ablations=("frame", "block-pixel", "block-dct"), fc_variants=("block-dct",),
                   lambdas=(1e-6, 1e-7), lambda_qfs=(25,), images=("025", "044"), max_side=128, train_images=2,
-                  train_side=256, val_crop=48, proxy_patches=20, seeds=(0,)),
-    "quick": dict(width=0.5, fake_patch=32, fake_batch=16, fake_steps=300, hr_patch=64, batch=8, s1=500, s2=300, s3=300,
-                  s4=150, fc=150, rd=200, lambda_steps=150, lr=5e-4, ablations=_QUICK_ABLATIONS, fc_variants=("block-dct",),
-                  lambdas=(1e-6, 1e-7, 5e-8, 1e-8), lambda_qfs=(25, 90), images=("006", "025", "044", "043", "019"),
-                  max_side=512, train_images=None, train_side=1024, val_crop=256, proxy_patches=100, seeds=(0,)),
+                  train_side=256, val_crop=48, proxy_patches=20, seeds=(0,), qfs=(25, 90)),
+    "quick": dict(width=0.5, fake_patch=32, fake_batch=16, fake_steps=200, hr_patch=64, batch=8, s1=300, s2=200, s3=200,
+                  s4=100, fc=100, rd=150, lambda_steps=100, lr=5e-4, ablations=_QUICK_ABLATIONS, fc_variants=("block-dct",),
+                  lambdas=(1e-6, 1e-7, 1e-8), lambda_qfs=(25, 90), images=("006", "025", "044", "043", "019"),
+                  max_side=512, train_images=None, train_side=1024, val_crop=256, proxy_patches=100, seeds=(0,),
+                  qfs=PIPELINE_QFS),
     "full": dict(width=1.0, fake_patch=48, fake_batch=16, fake_steps=221_072, hr_patch=96, batch=16, s1=221_072, s2=221_072,
                  s3=221_072, s4=221_072, fc=221_072, rd=73_690, lambda_steps=73_690, lr=1e-4, ablations=tuple(ABLATIONS),
                  fc_variants=("frame", "block-pixel", "block-dct"), lambdas=(1e-6, 5e-7, 1e-7, 5e-8, 1e-8, 0.0),
                  lambda_qfs=PIPELINE_QFS, images=tuple(ROLES), max_side=None, train_images=None, train_side=None,
-                 val_crop=None, proxy_patches=100, seeds=(0, 1)),
+                 val_crop=None, proxy_patches=100, seeds=(0, 1), qfs=PIPELINE_QFS),
 }
 
 
@@ -116,9 +117,10 @@ def train_all(cfg: dict[str, Any], *, progress: bool = False, device: str | None
     s1 = stage("s1", cfg["s1"])  # E1
     s2 = stage("s2", cfg["s2"], init={"sr": s1})
     yl = stage("s3", cfg["s3"], init={"cr": s2, "sr": s2})
-    out.update(s1=s1, s2=s2, yl=yl, yl_s4={q: stage("s4", cfg["s4"], quality=q, init={"cr": yl, "sr": yl}) for q in PIPELINE_QFS})
+    qfs = tuple(cfg["qfs"])
+    out.update(s1=s1, s2=s2, yl=yl, yl_s4={q: stage("s4", cfg["s4"], quality=q, init={"cr": yl, "sr": yl}) for q in qfs})
     for variant in cfg["fc_variants"]:  # E4
-        for q in PIPELINE_QFS:
+        for q in qfs:
             fk = fake(variant, q, register=True)
             out["fakecodecs"][(variant, q)] = stage("fc", cfg["fc"], pipeline=f"cnn-fc-{variant}", quality=q,
                                                     init={"cr": yl, "sr": out["yl_s4"][q], "fake": fk})
@@ -132,14 +134,14 @@ def train_all(cfg: dict[str, Any], *, progress: bool = False, device: str | None
 
     chosen = select_lambda(study, {q: out["yl_s3_points"][q] for q in cfg["lambda_qfs"]})
     out["chosen_lambda"] = chosen
-    lam_for = {q: chosen.get(q) or chosen.get(min(chosen, key=lambda c: abs(c - q))) or 1e-7 for q in PIPELINE_QFS}
+    lam_for = {q: chosen.get(q) or chosen.get(min(chosen, key=lambda c: abs(c - q))) or 1e-7 for q in qfs}
     out["lambda_used"] = lam_for
     out["rd"] = {}
-    for q in PIPELINE_QFS:  # E6
+    for q in qfs:  # E6
         s3 = stage("s3", cfg["rd"], pipeline="cnn-rd", quality=q, lmbda=lam_for[q], init={"cr": s2, "sr": s2})
         out["rd"][q] = stage("s4", cfg["s4"], pipeline="cnn-rd", quality=q, init={"cr": s3, "sr": s3})
     mse = stage("s3", cfg["rd"], pipeline="cnn-mse", init={"cr": s2, "sr": s2})
-    out["mse"] = {q: stage("s4", cfg["s4"], pipeline="cnn-mse", quality=q, init={"cr": mse, "sr": mse}) for q in PIPELINE_QFS}
+    out["mse"] = {q: stage("s4", cfg["s4"], pipeline="cnn-mse", quality=q, init={"cr": mse, "sr": mse}) for q in qfs}
     v2 = stage("s3", cfg["rd"], pipeline="cnn-rdv2", quality=90, lmbda=1e-8, init={"cr": s2, "sr": s2})
     out["rdv2"] = stage("s4", cfg["s4"], pipeline="cnn-rdv2", quality=90, init={"cr": v2, "sr": v2})
     return out
@@ -199,7 +201,7 @@ def rd_table(cfg: dict[str, Any], images: dict[str, np.ndarray], codecs: tuple[s
         codec = get_codec(name, **options)
         for image_name, image in images.items():
             y = rgb_to_luma(image)
-            for q in JPEG_QFS if name == "jpeg-y" else PIPELINE_QFS:
+            for q in JPEG_QFS if name == "jpeg-y" else cfg["qfs"]:
                 coded = codec.encode(image, q)
                 rows.append({"image": image_name, "role": ROLES.get(image_name, ""), "codec": name, "qf": q, "bytes": coded.n_bytes,
                              "bpp": coded.bpp, "psnr": _psnr(y, coded.decoded[..., 0]), "weights": coded.weights,

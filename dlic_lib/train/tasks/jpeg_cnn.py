@@ -123,6 +123,13 @@ class _JpegCnnTask(Task):
         for sched in trainer.schedulers.values():
             sched.step()
 
+    def _final_val(self, trainer: Trainer) -> dict:
+        """The validation row of the last step (computed once: the loop already validated it)."""
+        cached = getattr(self, "_val_cache", None)
+        if cached is None or cached[0] != trainer.step:
+            self._val_cache = (trainer.step, self.validate(trainer))
+        return self._val_cache[1]
+
     def _val_input(self, plane: np.ndarray, trainer: Trainer) -> torch.Tensor:
         return trainer.to_device(torch.from_numpy(plane.astype(np.float32) / 255.0)[None, None])
 
@@ -182,14 +189,16 @@ class FakeCodecTask(_JpegCnnTask):
                 fake = _uint8(trainer.nets["fake"](self._val_input(plane, trainer))[0, 0])
                 psnrs.append(_psnr(target, fake))
                 ssims.append(float(ssim(luma_to_rgb(target), luma_to_rgb(fake))))
-        return {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+        row = {"psnr": float(np.mean(psnrs)), "ssim": float(np.mean(ssims))}
+        self._val_cache = (trainer.step, row)
+        return row
 
     def release(self, trainer: Trainer) -> Release:
         sd = {k: v.detach().cpu() for k, v in trainer.nets["fake"].state_dict().items()}
         architecture = f"fakecodec-{self.s['variant']}"
         blob = {"format": RELEASE_FORMAT, "state_dict": sd, "nets": {"fake": sd}, "architecture": architecture,
                 "build": self.build_args()}
-        val = self.validate(trainer)
+        val = self._final_val(trainer)
         entry = {"architecture": architecture, "objective": "fakecodec", "rate_key": {"qf": self.s["quality"]},
                  "build": self.build_args(), "config": {**self.config(), "steps": self.steps}}
         return Release(blob, entry, val)
@@ -298,7 +307,9 @@ class PipelineTask(_JpegCnnTask):
                 rec = _uint8(trainer.nets["sr"](trainer.to_device(dec))[0, 0])
                 psnrs.append(_psnr(plane, rec))
                 bits, pixels = bits + 8 * len(data), pixels + plane.size
-        return {"psnr": float(np.mean(psnrs)), "bpp": bits / pixels, "val_quality": quality}
+        row = {"psnr": float(np.mean(psnrs)), "bpp": bits / pixels, "val_quality": quality}
+        self._val_cache = (trainer.step, row)
+        return row
 
     def release(self, trainer: Trainer) -> Release:
         s = self.s
@@ -313,7 +324,7 @@ class PipelineTask(_JpegCnnTask):
         entry = {"architecture": f"cnn-{main}", "objective": objective, "rate_key": rate_key, "build": {"width": s["width"]},
                  "config": {**self.config(), "steps": self.steps}}
         blob = {"format": RELEASE_FORMAT, "state_dict": nets[main], "nets": nets}
-        return Release(blob, entry, self.validate(trainer))
+        return Release(blob, entry, self._final_val(trainer))
 
 
 def nets_cr(trainer: Trainer):
