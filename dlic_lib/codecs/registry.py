@@ -10,6 +10,7 @@ from .ffmpeg_codecs import Av1Codec, HevcCodec, JpegXlCodec, VvcCodec
 from .hybrid import HYBRID_CODECS  # luma JPEG wrapped in CNNs (seed 001)
 from .learned import LEARNED_ARCHITECTURES, LearnedCodec
 from .pillow_codecs import Jpeg2000Codec, JpegCodec, WebpCodec
+from .predictive import PREDICTIVE_CODECS  # recursive codecs with intra prediction (seed 003)
 from .rnn import RnnCodec
 
 __all__ = ["CONVENTIONAL_CODECS", "LEARNED_CODECS", "CODECS", "get_codec", "codec_names", "list_codecs"]
@@ -17,7 +18,7 @@ __all__ = ["CONVENTIONAL_CODECS", "LEARNED_CODECS", "CODECS", "get_codec", "code
 CONVENTIONAL_CODECS: dict[str, type[Codec]] = {
     cls.name: cls for cls in (JpegCodec, Jpeg2000Codec, WebpCodec, HevcCodec, VvcCodec, Av1Codec, JpegXlCodec)
 }
-LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name)
+LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name, *PREDICTIVE_CODECS)
 CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS, *HYBRID_CODECS)
 
 
@@ -42,6 +43,8 @@ def get_codec(name: str, **options: Any) -> Codec:
             return LearnedCodec(key, **options)
         if key == RnnCodec.name:
             return RnnCodec(**options)
+        if key in PREDICTIVE_CODECS:
+            return PREDICTIVE_CODECS[key](**options)
         if key in HYBRID_CODECS:
             return HYBRID_CODECS[key](**options)
     except TypeError as exc:
