@@ -34,8 +34,9 @@
 # `(4·PSNR_Y + PSNR_U + PSNR_V)/6` on BT.601 limited-range planes; SSIM, MS-SSIM and VMAF are
 # libvmaf's. BD-rates are per image against BLS-MSE, then mean and **population** SD, as the paper.
 #
-# **What a CPU profile can show.** At `quick` the codec has N = 64 channels and is trained for
-# minutes (MSE ladder of four λ, warm-started), VMAF_p is fine-tuned from each MSE rung for a few
+# **What a CPU profile can show.** At `quick` the codec has N = 32 channels (the paper: 192) and is
+# trained for minutes in float32 (MSE ladder of four λ, warm-started; bfloat16 autocast made BLS
+# steps 2.5× slower on the book's CPU), VMAF_p is fine-tuned from each MSE rung for a few
 # hundred alternating steps, and BD-rates rest on four points per curve (pchip, not the paper's
 # eight-point cubic fit). The paper trained 2.1 M steps per model; libvmaf labels alone make such a
 # run GPU-weeks. SSIM_p, MS-SSIM_p, direct SSIM training (Table IV) and BMSHJ are supported by the
