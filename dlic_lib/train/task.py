@@ -68,11 +68,9 @@ from typing import Any, Protocol
 
 from ..errors import DlicError
 from .log import TrainLog
-from .state import StopFlag, atomic_torch_save, rng_state, seed_everything, set_rng_state
+from .state import STATE_FORMAT, StopFlag, atomic_torch_save, read_state, restore_state, seed_everything, state_blob
 
 __all__ = ["Task", "Trainer", "Release", "TrainResult", "Sampler", "STATE_FORMAT"]
-
-STATE_FORMAT = "dlic-train-state/2"
 
 
 class Sampler(Protocol):
@@ -289,48 +287,9 @@ class Trainer:
                 net.train(modes[name])
 
     # -- state -------------------------------------------------------------------------------------
-    def _read_state(self) -> dict | None:
-        import torch
-
-        if not self.state_path.exists():
-            return None
-        try:
-            state = torch.load(self.state_path, map_location="cpu", weights_only=False)  # our own file
-        except Exception as exc:  # noqa: BLE001 - any unreadable state is reported the same way
-            raise DlicError(f"training state {self.state_path} is unreadable ({type(exc).__name__}); start over with --restart") from None
-        if not isinstance(state, dict):
-            raise DlicError(f"training state {self.state_path} is unreadable; start over with --restart")
-        return state if state.get("format") == STATE_FORMAT else self.task.migrate_state(state)
-
     def _save_state(self, sampler, window: dict, finished: bool = False, extra: dict | None = None) -> None:
-        blob = {
-            "format": STATE_FORMAT, "task": self.task.name, "config": self.task.config(), "step": self.step,
-            "finished": finished, "elapsed_s": self.elapsed_s,
-            "nets": {k: v.state_dict() for k, v in self.nets.items()},
-            "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
-            "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
-            "sampler": sampler.state_dict(), "rng": rng_state(self.device), "task_state": self.task.state_dict(),
-            "window": {"n": window["n"], "sums": {k: float(v) for k, v in window["sums"].items()}},
-            "log_rows": self.log.rows, **(extra or {}),
-        }
-        atomic_torch_save(blob, self.state_path)
+        atomic_torch_save(state_blob(self, sampler, window, finished, extra), self.state_path)
         self.log.write(self.run_dir / "log.csv")
-
-    def _load_state(self, state: dict, sampler) -> dict:
-        for group, objects in (("nets", self.nets), ("optimizers", self.optimizers), ("schedulers", self.schedulers)):
-            saved = state.get(group, {})
-            if set(saved) != set(objects):
-                raise DlicError(f"training state {self.state_path} holds {group} {sorted(saved)}, the task builds {sorted(objects)}; "
-                                "start over with --restart")
-            for name, obj in objects.items():
-                obj.load_state_dict(saved[name])
-        sampler.load_state_dict(state["sampler"])
-        set_rng_state(state.get("rng", {}), self.device)
-        self.task.load_state_dict(state.get("task_state") or {})
-        self.step, self._elapsed = int(state["step"]), float(state.get("elapsed_s", 0.0))
-        self.log.rows = list(state.get("log_rows", []))
-        window = state.get("window") or {"n": 0, "sums": {}}
-        return {"n": int(window["n"]), "sums": dict(window["sums"])}
 
     def _result(self, finished: bool, entry=None, val=None) -> TrainResult:
         return TrainResult(self.run_dir, self.step, finished, entry, dict(val or {}), self.log.frame(), self.task.settings)
@@ -349,7 +308,7 @@ class Trainer:
         task = self.task
         if restart and self.run_dir.exists():
             shutil.rmtree(self.run_dir)
-        state = self._read_state()
+        state = read_state(self.state_path, task.migrate_state)
         if state is not None and not state.get("finished") and not resume:
             raise DlicError(f"an unfinished run exists in {self.run_dir} (step {state['step']}); "
                             "continue it with --resume or start over with --restart")
@@ -370,7 +329,7 @@ class Trainer:
                 net.to(memory_format=torch.channels_last)
         self.optimizers = dict(task.optimizers(self.nets))
         self.schedulers = dict(task.schedulers(self.optimizers))
-        window = self._load_state(state, sampler) if state is not None else {"n": 0, "sums": {}}
+        window = restore_state(self, state, sampler) if state is not None else {"n": 0, "sums": {}}
         self._t0 = time.perf_counter()
         try:
             finished = self._loop(sampler, window, max_steps_this_run)
