@@ -12,13 +12,14 @@ from .learned import LEARNED_ARCHITECTURES, LearnedCodec
 from .pillow_codecs import Jpeg2000Codec, JpegCodec, WebpCodec
 from .predictive import PREDICTIVE_CODECS  # recursive codecs with intra prediction (seed 003)
 from .rnn import RnnCodec
+from .vae_intra import VAE_CODECS  # Table 4.3 VAE, with intra prediction (seed 003)
 
 __all__ = ["CONVENTIONAL_CODECS", "LEARNED_CODECS", "CODECS", "get_codec", "codec_names", "list_codecs"]
 
 CONVENTIONAL_CODECS: dict[str, type[Codec]] = {
     cls.name: cls for cls in (JpegCodec, Jpeg2000Codec, WebpCodec, HevcCodec, VvcCodec, Av1Codec, JpegXlCodec)
 }
-LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name, *PREDICTIVE_CODECS)
+LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name, *PREDICTIVE_CODECS, *VAE_CODECS)
 CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS, *HYBRID_CODECS)
 
 
@@ -45,6 +46,8 @@ def get_codec(name: str, **options: Any) -> Codec:
             return RnnCodec(**options)
         if key in PREDICTIVE_CODECS:
             return PREDICTIVE_CODECS[key](**options)
+        if key in VAE_CODECS:
+            return VAE_CODECS[key](**options)
         if key in HYBRID_CODECS:
             return HYBRID_CODECS[key](**options)
     except TypeError as exc:
