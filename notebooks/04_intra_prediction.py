@@ -207,7 +207,7 @@ c34 = study.verdict_c34(shares[("ae1", "filtered")])
 c34_unf = study.verdict_c34(shares[("ae1", "unfiltered")])
 size = "at the thesis size" if S["width"] == 1 else f"{S['width']:g}× as wide as the thesis'"
 weak = (f"the AE here is {size} and trained for "
-        f"{models['intra-ae1'][1].config.get('steps')} steps on 37 Commons photos, against the thesis' large datasets and "
+        f"{models['intra-ae1'][1].config.get('steps')} steps on the Commons training photos, against the thesis' large datasets and "
         "unstated (long) training, so it wins fewer blocks")
 claims.record_claim("C34", ours=f"{c34['ours']} (without HEVC's filters: {c34_unf['verdict']})", setup=setup,
                     verdict=c34["verdict"],
