@@ -65,7 +65,8 @@ def train_learned(learned: Sequence[CodecSetting], P: Profile, *, jobs: int | No
     MSE models (-E) train from scratch with the profile's preset, rung above rung from the rung
     below when the chapter's ``warm_start`` is set; at ``smoke``/``quick`` the MS-SSIM models (-M)
     are fine-tuned from the -E model of the same rung, at ``full`` trained from scratch. On a CPU
-    with cores to spare the rungs of a cold ladder train side by side.
+    with cores to spare the rungs of a cold ladder train side by side. Every run reports its steps
+    through :mod:`dlic_lib.progress` (live in the terminal of ``dlic book``, never in the notebook).
     """
     import os
 
@@ -84,13 +85,13 @@ def train_learned(learned: Sequence[CodecSetting], P: Profile, *, jobs: int | No
             bar.set_detail(f"{s.label} ({s.codec}, {metric}) q{','.join(map(str, s.qualities))}")
             if metric == "mse" or P.train_preset == "full":
                 if S.get("warm_start") and len(s.qualities) > 1:
-                    train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=False,
+                    train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=True,
                                  warm_start=True, warm_steps=S.get("warm_steps"))
                 else:
-                    train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=False,
+                    train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=True,
                                  jobs=jobs)
             else:
-                finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=False, jobs=jobs)
+                finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=True, jobs=jobs)
             bar.update(1)
 
 
