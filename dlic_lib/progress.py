@@ -27,10 +27,13 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["Task", "task", "Monitor", "format_eta", "read_status", "status_line", "in_kernel", "STATUS_DIR_ENV"]
+__all__ = ["Task", "task", "track", "Monitor", "format_eta", "read_status", "status_line", "in_kernel", "STATUS_DIR_ENV"]
+
+T = TypeVar("T")
 
 #: environment variable naming the folder of status files read by :class:`Monitor`
 STATUS_DIR_ENV = "DLIC_PROGRESS_DIR"
@@ -116,7 +119,7 @@ class Task:
     """
 
     def __init__(self, stage: str, total: int | None, *, unit: str = "step", initial: int = 0,
-                 enabled: bool = True, position: int | None = None) -> None:
+                 enabled: bool = True, position: int | None = None, scale: bool = False) -> None:
         self.stage, self.total, self.unit = stage, total, unit
         self.initial = self.step = int(initial)
         self.detail = ""
@@ -131,7 +134,7 @@ class Task:
         elif not in_kernel():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, initial=initial, desc=stage, unit=unit, dynamic_ncols=True,
+            self._bar = tqdm(total=total, initial=initial, desc=stage, unit=unit, unit_scale=scale, dynamic_ncols=True,
                              position=position, file=sys.stderr)
 
     def record(self) -> dict[str, Any]:
@@ -173,9 +176,22 @@ class Task:
 
 
 def task(stage: str, total: int | None, *, unit: str = "step", initial: int = 0, enabled: bool = True,
-         position: int | None = None) -> Task:
-    """Start reporting a loop of ``total`` steps (see the module docstring for where it shows)."""
-    return Task(stage, total, unit=unit, initial=initial, enabled=enabled, position=position)
+         position: int | None = None, scale: bool = False) -> Task:
+    """Start reporting a loop of ``total`` steps (see the module docstring for where it shows).
+
+    ``scale`` shows large counts with SI prefixes in a terminal (bytes: ``unit="B"``).
+    """
+    return Task(stage, total, unit=unit, initial=initial, enabled=enabled, position=position, scale=scale)
+
+
+def track(items: Iterable[T], stage: str, *, total: int | None = None, unit: str = "it", enabled: bool = True) -> Iterator[T]:
+    """``items``, reported as one :func:`task` step each (like ``tqdm(items)``, without its notebook output)."""
+    if total is None:
+        total = len(items) if isinstance(items, Sized) else None
+    with task(stage, total, unit=unit, enabled=enabled) as bar:
+        for item in items:
+            yield item
+            bar.update(1)
 
 
 # -- the parent's side: read the status files and draw one line ----------------------------------

@@ -88,3 +88,24 @@ def test_a_kernel_without_side_channel_shows_nothing(monkeypatch, capsys):
     with task("training", total=3) as bar:
         bar.update(3)
     assert capsys.readouterr().err == ""
+
+
+def test_track_reports_each_item_and_closes(tmp_path, monkeypatch):
+    monkeypatch.setenv(progress.STATUS_DIR_ENV, str(tmp_path))
+    seen = []
+    for item in progress.track(range(3), "describing images", unit="img"):
+        seen.append(item)
+        (t,) = read_status(tmp_path)
+        assert (t["stage"], t["total"], t["step"] <= item) == ("describing images", 3, True)
+    assert seen == [0, 1, 2] and read_status(tmp_path) == []
+
+
+def test_library_loops_leave_no_tqdm_import_behind():
+    """tqdm.auto warns inside a kernel without widgets ("IProgress not found"): only dlic_lib.progress uses tqdm."""
+    from pathlib import Path
+
+    import dlic_lib
+
+    root = Path(dlic_lib.__file__).parent
+    users = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if "tqdm" in p.read_text(encoding="utf-8")]
+    assert users == ["progress.py"]

@@ -54,10 +54,11 @@ def describe_images(paths: list[Path], *, max_side: int | None = None, progress:
     Width and height are the native size; the statistics are computed after :func:`downscale`.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
+
+    from ..progress import track
 
     rows = []
-    for path in tqdm(list(paths), desc="describing images", disable=not progress):
+    for path in track(list(paths), "describing images", unit="img", enabled=progress):
         img = read_image(path)
         small = downscale(img, max_side)
         rows.append({

@@ -12,7 +12,8 @@ __all__ = ["download_file"]
 def download_file(url: str, *, expected_sha256: str | None = None, progress: bool = True, timeout: float = 60.0) -> bytes:
     """Download ``url`` into memory, showing progress; verify sha256 when given."""
     import requests
-    from tqdm.auto import tqdm
+
+    from ..progress import task
 
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
@@ -20,7 +21,7 @@ def download_file(url: str, *, expected_sha256: str | None = None, progress: boo
             total = int(response.headers.get("content-length") or 0) or None
             digest = hashlib.sha256()
             chunks = []
-            with tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1], disable=not progress, leave=False) as bar:
+            with task(url.rsplit("/", 1)[-1], total, unit="B", scale=True, enabled=progress) as bar:
                 for chunk in response.iter_content(chunk_size=1 << 16):
                     chunks.append(chunk)
                     digest.update(chunk)

@@ -226,9 +226,9 @@ def compute(
     ``reference``, ``distorted`` (file names, when given) and the metric names.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from ..device import resolve_device
+    from ..progress import track
 
     chosen = _resolve(metrics)
     options = options or {}
@@ -244,7 +244,7 @@ def compute(
     rows = []
     torch_metrics = [m for m in chosen if m.backend in ("torch", "no-reference")]
     vmaf_metrics = [m for m in chosen if m.backend == "libvmaf"]
-    for i in tqdm(range(len(refs)), desc="metrics", unit="pair", disable=not show):
+    for i in track(range(len(refs)), "metrics", unit="pair", enabled=show):  # never into a notebook
         try:
             rows.append(_pair_row(i, refs[i], dists[i], ref_labels[i], dist_labels[i], torch_metrics, vmaf_metrics,
                                   data_range, dev, options))
