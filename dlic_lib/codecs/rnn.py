@@ -164,6 +164,8 @@ class RnnCodec(Codec):
                 label = f"checkpoint:{Path(self.options['checkpoint']).name}"
             else:
                 model, label = self._from_zoo()
+            if getattr(model, "bits", 32) != 32:
+                raise DlicError(f"rnn: the bitstream holds 32 code bits per position; this network has {model.bits}")
             sha = weights_fingerprint(model)
             if label == "user-model":
                 label = f"user-model:{sha[:12]}"
@@ -290,8 +292,6 @@ class RnnCodec(Codec):
         if head["sha256_prefix"] != sha[:16]:
             raise DlicError(f"rnn: the file was coded with weights {head['sha256_prefix']}…, "
                             f"this codec has {sha[:16]}…")
-        if bits.shape[1] != model.bits:
-            raise DlicError(f"rnn: the network codes {model.bits} bits per position, the file 32")
         codes = self._codes(bits)
         hp, wp = bits.shape[2] // 2, bits.shape[3] // 2
         with torch.no_grad():

@@ -106,7 +106,7 @@ class ExactDecoder:
 
     def _index(self, acc: torch.Tensor, shift: int, offset: torch.Tensor | int = 0) -> torch.Tensor:
         """Table index of the pre-activation ``acc·2^−shift`` rounded to the ``2^−L`` grid (clipped)."""
-        idx = _round_shift(acc, shift - LUT_BITS).clamp_(-_CLIP << LUT_BITS, _CLIP << LUT_BITS)
+        idx = _round_shift(acc, shift - LUT_BITS).clamp(-_CLIP << LUT_BITS, _CLIP << LUT_BITS)
         return (idx.add_(_CLIP << LUT_BITS) + offset).long()
 
     @staticmethod
