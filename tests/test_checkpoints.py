@@ -178,7 +178,7 @@ def test_cli_train_and_list(small_pool, tmp_path, monkeypatch, capsys):
     assert main(["checkpoints", "list"]) == 0
     assert "bmshj2018-factorized" in capsys.readouterr().out
     assert main(["checkpoints", "list", "--format", "csv", "--metric", "ms-ssim"]) == 0
-    assert capsys.readouterr().out.strip() == "model,metric,quality,lmbda,N,M,profile,steps,val_bpp,val_psnr,source,path"
+    assert capsys.readouterr().out.strip() == "model,task,metric,quality,lmbda,N,M,profile,steps,val_bpp,val_psnr,source,path"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``dlic train`` (one model per λ, resumable) and ``dlic checkpoints list``."""
+"""``dlic train`` (one CompressAI model per λ, resumable) and ``dlic checkpoints list`` (the whole zoo)."""
 
 from __future__ import annotations
 
@@ -50,12 +50,14 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_train)
 
-    g = subparsers.add_parser("checkpoints", help="trained codec checkpoints", description="Trained codec checkpoints known to dlic.")
+    g = subparsers.add_parser("checkpoints", help="trained networks of the checkpoint zoo",
+                              description="Trained networks known to dlic's checkpoint zoo (every architecture and task).")
     gs = g.add_subparsers(dest="checkpoints_command", metavar="COMMAND")
     g.set_defaults(_group_parser=g)
     ls = gs.add_parser("list", help="list registered and released checkpoints", description="List registered and released checkpoints.")
-    ls.add_argument("--model", default=None)
-    ls.add_argument("--metric", default=None, choices=("mse", "ms-ssim"))
+    ls.add_argument("--model", default=None, help="only this architecture")
+    ls.add_argument("--task", default=None, help="only this training task (rd, proxiqa, ...)")
+    ls.add_argument("--metric", default=None, help="only this objective (mse, ms-ssim, ...)")
     ls.add_argument("--format", default="table", choices=("table", "csv", "json"))
     ls.set_defaults(func=_list)
 
@@ -91,13 +93,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..checkpoints import list_checkpoints
+    from .. import zoo
 
-    rows = [e.as_row() for e in list_checkpoints(args.model, args.metric)]
+    rows = [e.as_row() for e in zoo.entries(args.model, task=args.task, objective=args.metric)]
     if args.format == "json":
         print(json.dumps(rows, indent=1, default=str))
         return 0
-    cols = ["model", "metric", "quality", "lmbda", "N", "M", "profile", "steps", "val_bpp", "val_psnr", "source", "path"]
+    cols = ["model", "task", "metric", "quality", "lmbda", "N", "M", "profile", "steps", "val_bpp", "val_psnr", "source", "path"]
     if args.format == "csv":
         import csv
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.resolve import IMAGE_SUFFIXES
 from ..errors import DlicError
 from .crops import refuse_kodak
 
-__all__ = ["TrainingData", "training_data", "IMAGE_SUFFIXES"]
+__all__ = ["TrainingData", "training_data"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
 #: a folder without a split of its own gives every ``VAL_STRIDE``-th file (sorted by name) to validation
 VAL_STRIDE = 10
 
@@ -43,18 +43,8 @@ def _folder_files(folder: Path) -> list[Path]:
 def _from_dataset(name: str) -> TrainingData:
     if "kodak" in name.lower():
         raise DlicError(f"refusing to train on dataset {name!r}: Kodak is the evaluation set, use wikimedia-photos")
-    try:
-        from ..data import resolve_dataset  # type: ignore[attr-defined]
-    except ImportError:
-        resolve_dataset = None
-    if resolve_dataset is None:  # no manifest layer: look for the dataset folder in the mirrors
-        from ..config import data_dir, mirror_dirs
+    from ..data import resolve_dataset
 
-        for root in [data_dir(), *mirror_dirs()]:
-            if (root / name).is_dir():
-                train, val = _split(_folder_files(root / name))
-                return TrainingData(train, val, {"dataset": name, "source": str(root / name), "split": f"every {VAL_STRIDE}th file is val"})
-        raise DlicError(f"training dataset {name!r} was not found in the data cache or mirrors; give a folder of images instead")
     ds = resolve_dataset(name)
     provenance = {"dataset": name, "source": str(getattr(ds, "source", "")), "embedded": bool(getattr(ds, "embedded", False))}
     listing = getattr(ds, "images", ds.files)  # image files only, where the data layer offers it
