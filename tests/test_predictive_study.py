@@ -1,0 +1,59 @@
+"""Chapter 5 study logic: settings per profile and the C36, C37, C39 verdict rules on hand-made RD points."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dlic_lib.errors import DlicError
+from dlic_lib.studies import predictive_codecs as study
+
+
+def _points(rows):
+    return pd.DataFrame(rows, columns=["codec", "quality", "bpp", "psnr_y", "ms_ssim"])
+
+
+def test_settings_refuse_unknown_keys_and_profiles():
+    assert study.chapter_settings("quick", kodak=3)["kodak"] == 3
+    with pytest.raises(DlicError):
+        study.chapter_settings("quick", colour=1)
+    with pytest.raises(DlicError):
+        study.chapter_settings("huge")
+
+
+def _c36(single_offset, multi_low, multi_high, ms_low=0.97, ms_high=0.99):
+    rows = []
+    for k, bpp in ((1, 0.125), (2, 0.25), (4, 0.5)):
+        base = 20 + 2 * k
+        rows.append(("baseline", k, bpp, base, 0.90 if k <= 2 else 0.99))
+        rows.append(("single-mode", k, bpp, base + single_offset, 0.9))
+        rows.append(("multi-mode", k, bpp, base + (multi_low if k <= 2 else multi_high), ms_low if k <= 2 else ms_high))
+    return _points(rows)
+
+
+def test_c36_verdict_counts_its_three_conditions():
+    assert study.verdict_c36(_c36(-1, +1, -1))[0] == "reproduced"
+    assert study.verdict_c36(_c36(-1, -1, -1, ms_low=0.90))[0] == "partly reproduced"
+    assert study.verdict_c36(_c36(+1, -1, +1, ms_low=0.90))[0] == "not reproduced"
+    assert study.verdict_c36(_c36(-1, +1, -1).query("quality == 1"))[0] == "not testable here"
+
+
+def test_c37_verdict_compares_interpolated_curves():
+    rows = []
+    for bpp in (0.05, 0.1, 0.2, 0.4, 0.8):
+        rows += [("JPEG", 0, bpp, 20 + 5 * bpp, 0), ("JPEG 2000", 0, bpp, 24 + 5 * bpp, 0),
+                 ("baseline + BA", 0, bpp, 22 + 5 * bpp, 0), ("VAE", 0, bpp, (23 if bpp < 0.1 else 25) + 5 * bpp, 0),
+                 ("VAE + embedded intra", 0, bpp, 25 + 5 * bpp, 0)]
+    verdict, why = study.verdict_c37(_points(rows))
+    assert verdict == "reproduced", why
+    worse = _points([r if r[0] != "baseline + BA" else (r[0], 0, r[2], r[3] - 5, 0) for r in rows])
+    assert study.verdict_c37(worse)[0] == "partly reproduced"
+
+
+def test_c39_verdict_detects_the_collapse():
+    base = [("VAE", l, b, 30, 0) for l, b in ((1e-4, 0.1), (1e-3, 0.2), (1e-2, 0.5))]
+    collapsed = [("VAE + intra AE", l, b, 30, 0) for l, b in ((1e-4, 0.9), (1e-3, 0.2), (1e-2, 0.5))]
+    fine = [("VAE + intra AE", l, b, 30, 0) for l, b in ((1e-4, 0.05), (1e-3, 0.2), (1e-2, 0.5))]
+    assert study.verdict_c39(_points(base + collapsed))[0] == "reproduced"
+    assert study.verdict_c39(_points(base + fine))[0] == "not reproduced"
+    assert study.verdict_c39(_points(base))[0] == "not testable here"
