@@ -64,9 +64,9 @@ def _write_times(path: Path, chapters: list[dict]) -> None:
             machine["cpu_model"] = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
     except OSError:
         pass
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps({"chapters": chapters, "machine": machine}, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    from .outputs import write_text
+
+    write_text(path, json.dumps({"chapters": chapters, "machine": machine}, indent=1), what="timings file")
 
 
 def build_book(profile: str = "quick", *, build_dir: Path | None = None, execute: bool = True, progress: bool = True) -> Path:

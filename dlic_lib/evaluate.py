@@ -142,10 +142,9 @@ def _read_table(path: Path | None):
 
 
 def _write_table(table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    table.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    from .outputs import write_table
+
+    write_table(table, path, what="results table")
 
 
 def _row(dataset: str, image: str, setting: CodecSetting, point, coded, rate=None) -> dict[str, Any]:

@@ -537,3 +537,24 @@ def test_corrupt_mirror_file_is_named(tmp_path, monkeypatch, kodak_dir):
     monkeypatch.setenv("DLIC_DATA_MIRROR", str(tmp_path / "mirror"))
     with pytest.raises(ChecksumError, match="kodim05.png"):
         resolve_dataset("kodak", progress=False)
+
+
+@st.composite
+def raw_votes(draw) -> str:
+    header = draw(st.sampled_from(["subject,stimulus,score", "subject,stimulus", "subject,stimulus,score,codec", ""]))
+    n = draw(st.integers(0, 8))
+    rows = [",".join(draw(st.lists(st.sampled_from(["a", "b", "x", "y", "1", "5", "", "abc", "3.5", "-1", "101"]),
+                                   min_size=2, max_size=4))) for _ in range(n)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+@SETTINGS
+@given(votes=raw_votes(), command=st.sampled_from([["dsis", "analyze", "{f}", "--scale", "5"], ["dsis", "analyze", "{f}"],
+                                                   ["dsis", "plan", "{f}"]]))
+def test_dsis_any_tables(votes, command):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "t.csv").write_text(votes.replace("subject,stimulus", "stimulus,subject") if "plan" in command else votes)
+        before = snapshot(folder)
+        rc, _, err = run_cli([a.format(f=folder / "t.csv") for a in command])
+        assert_clean(rc, err, folder, before)

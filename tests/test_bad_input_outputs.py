@@ -140,4 +140,4 @@ def test_ffmpeg_defaults_scale_with_the_image(monkeypatch):
 
 def _ffmpeg_children() -> list[str]:
     out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True).stdout
-    return [ln for ln in out.splitlines() if "ffmpeg" in ln]
+    return [ln for ln in out.splitlines() if os.path.basename(ffmpeg_exe()) in ln]

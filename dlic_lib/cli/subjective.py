@@ -8,6 +8,7 @@ import math
 import sys
 
 from ..errors import DlicError
+from ..outputs import write_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -108,7 +109,7 @@ def _plan(args: argparse.Namespace) -> int:
         subjects=args.subjects, seed=args.seed,
     )
     if args.out:
-        plan.to_csv(args.out, index=False)
+        write_table(plan, args.out, inputs=[args.stimuli, args.training], what="plan")
         test = plan[plan["phase"] == "test"]
         n_sessions = int(test["session"].max())
         print(f"plan: {test['stimulus'].nunique()} stimuli × {args.subjects} subject(s) in {n_sessions} "
@@ -129,7 +130,7 @@ def _analyze(args: argparse.Namespace) -> int:
         rejected = screening.rejected
     mos = mos_table(raw, method=args.ci, scale=args.scale, exclude_subjects=rejected)
     if args.out:
-        mos.to_csv(args.out, index=False)
+        write_table(mos, args.out, inputs=[args.raw], what="MOS table")
     result = {
         "scale": args.scale,
         "n_subjects": int(raw["subject"].nunique()),
@@ -235,7 +236,7 @@ def _corr(args: argparse.Namespace) -> int:
         groups=_parse_groups(args.group) or None, logistic=None if args.logistic == "none" else args.logistic,
     )
     if args.out:
-        table.to_csv(args.out, index=False)
+        write_table(table, args.out, inputs=[args.mos, args.metrics], what="--out table")
     if args.json:
         print(json.dumps(_records(table), indent=2))
     else:

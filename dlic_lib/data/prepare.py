@@ -23,6 +23,7 @@ import numpy as np
 
 from ..config import cache_dir
 from ..errors import DlicError
+from ..outputs import write_text
 from .describe import downscale
 from .images import as_rgb_uint8, read_image, sha256_file, write_png
 
@@ -83,6 +84,6 @@ def prepare_images(
             except (json.JSONDecodeError, UnicodeDecodeError):
                 pass  # a broken sidecar: prepare again
         write_png(target, fit_to_grid(read_image(path), max_side, multiple))
-        meta.write_text(json.dumps(record), encoding="utf-8")
+        write_text(meta, json.dumps(record), what="image record")
         out.append(target)
     return out
