@@ -466,17 +466,17 @@ def test_large_images_get_psnr_in_strips_exactly(monkeypatch):
     a = rng.integers(0, 256, (203, 151, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
     names = "psnr_rgb,psnr_y,psnr_ycbcr,psnr_ycbcr_411"
-    whole = compute(a, b, metrics=names, progress=False)
+    options = {"psnr_y": {"max_db": 20.0}, "psnr_ycbcr": {"round_planes": True, "range": "limited"}}
+    whole = compute(a, b, metrics=names, progress=False, options=options)
     calls = []
     monkeypatch.setenv("DLIC_METRIC_TILE_PIXELS", "5000")
     monkeypatch.setattr(api, "_STRIP_PIXELS", 3000)
     original = api._tiled_psnr
     monkeypatch.setattr(api, "_tiled_psnr", lambda *x, **k: calls.append(1) or original(*x, **k))
-    strips = compute(a, b, metrics=names, progress=False, options={"psnr_y": {"max_db": 20.0}})
-    assert len(calls) == 4
+    strips = compute(a, b, metrics=names, progress=False, options=options)
+    assert len(calls) == 4 and whole["psnr_y"].iloc[0] == 20.0
     for name in names.split(","):
-        expected = min(whole[name].iloc[0], 20.0) if name == "psnr_y" else whole[name].iloc[0]
-        assert strips[name].iloc[0] == pytest.approx(expected, abs=1e-9)
+        assert strips[name].iloc[0] == pytest.approx(whole[name].iloc[0], abs=1e-9)
 
 
 def test_vif_of_identical_constant_images_is_one():

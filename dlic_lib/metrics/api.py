@@ -49,6 +49,16 @@ def _strips(height: int, width: int):
         yield slice(top, min(height, top + rows))
 
 
+def _ycbcr_planes(x, data_range: float, standard: str = "bt601", range: str = "full", round_planes: bool = False):
+    """Y'CbCr planes of an RGB strip on the 0..255 scale, as :func:`~dlic_lib.metrics.psnr.psnr_ycbcr` forms them."""
+    import numpy as np
+
+    from .. import color
+
+    planes = color.rgb_to_ycbcr(np.asarray(x, dtype=np.float64) * (255.0 / data_range), standard=standard, range=range)
+    return np.clip(np.rint(planes), 0.0, 255.0) if round_planes else planes
+
+
 def _tiled_psnr(metric: "Metric", ref, dist, data_range: float, device: str, options: dict[str, Any]) -> float:
     """PSNR of a large pair from the squared errors of row strips (exact: MSEs are means of sums)."""
     import math
@@ -65,15 +75,18 @@ def _tiled_psnr(metric: "Metric", ref, dist, data_range: float, device: str, opt
     opts = {k: v for k, v in options.items() if k not in ("max_db", "weights")}
     if weights is not None:
         weights = tuple(options.get("weights", weights))
-    planes = (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
     sums = [0.0, 0.0, 0.0]
     for rows in _strips(ref.shape[0], ref.shape[1]):
         a, b = ref[rows], dist[rows]
         n = a.shape[0] * a.shape[1]
-        values = ([metric.func(a, b, data_range, device=device, weights=w, **opts) for w in planes]
-                  if weights is not None else [metric.func(a, b, data_range, device=device, **opts)])
-        for k, value in enumerate(values):
-            db = float(value.reshape(-1)[0])
+        if weights is None:
+            values = [float(metric.func(a, b, data_range, device=device, **opts).reshape(-1)[0])]
+        else:  # the three plane PSNRs of psnr_ycbcr, from one colour conversion per strip
+            from .psnr import psnr_planes
+
+            pa, pb = (_ycbcr_planes(x, data_range, **opts) for x in (a, b))
+            values = [float(v) for v in psnr_planes(pa, pb, 255.0, device=device).reshape(-1)]
+        for k, db in enumerate(values):
             sums[k] += 0.0 if math.isinf(db) else n * 255.0**2 / 10.0 ** (db / 10.0)
     total = ref.shape[0] * ref.shape[1]
 
