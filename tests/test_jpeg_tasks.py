@@ -124,3 +124,16 @@ def test_pipeline_stages_chain_and_feed_the_codecs(monkeypatch, tmp_path, kodim_
     with pytest.raises(DlicError, match="starts from"):
         PipelineTask(stage="s3", init={"cr": s2.run_dir / "release.pt"}, **kw)
     assert np.isfinite(s4.val["psnr"]) and s4.val["bpp"] > 0
+
+
+def test_identity_init_starts_at_the_skip_paths():
+    from dlic_lib.jpeg.resample import downscale2, upscale2
+
+    task = FakeCodecTask(**small(variant="frame", width=0.125, identity_init=True))
+    fake = task.build(None)["fake"]
+    x = torch.rand(1, 1, 16, 16)
+    assert torch.equal(fake(x), x)
+    pipe = PipelineTask(stage="s1", **small(width=0.125, identity_init=True))
+    sr = pipe.build(None)["sr"]
+    assert torch.allclose(sr(downscale2(x)), upscale2(downscale2(x)))
+    assert PipelineTask(stage="s1", **small(width=0.125)).run_id() != pipe.run_id()

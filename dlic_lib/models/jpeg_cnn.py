@@ -26,7 +26,7 @@ from ..jpeg.dct import block_dct, block_idct, from_blocks, to_blocks
 from ..jpeg.resample import downscale2, upscale2
 from .registry import register_model
 
-__all__ = ["CnnCR", "CnnSR", "FakeCodec", "kernel_schedule", "FAKECODEC_VARIANTS"]
+__all__ = ["CnnCR", "CnnSR", "FakeCodec", "kernel_schedule", "zero_last_conv", "FAKECODEC_VARIANTS"]
 
 FAKECODEC_VARIANTS = ("frame", "block-pixel", "block-dct")
 
@@ -53,6 +53,14 @@ def kernel_schedule(kernels: str | Sequence[int], depth: int) -> tuple[int, ...]
     if len(sizes) != depth or any(k < 1 or k % 2 == 0 for k in sizes):
         raise ValueError(f"need {depth} odd kernel sizes, got {sizes}")
     return sizes
+
+
+def zero_last_conv(body: nn.Sequential) -> None:
+    """Set the last convolution of a residual body to zero, so the network starts as its skip path
+    (bicubic resampling or the identity): short training schedules then start from that baseline."""
+    last = [m for m in body.modules() if isinstance(m, nn.Conv2d)][-1]
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
 
 
 def _stack(sizes: Sequence[int], filters: int, padding_mode: str = "zeros") -> nn.Sequential:

@@ -86,7 +86,8 @@ def _files(cfg: dict) -> dict[str, Any]:
     if cfg["train_images"]:
         train = train[: cfg["train_images"]]
     return dict(train_files=[str(p) for p in train], val_files=[str(p) for p in luma_files("val")],
-                max_side=cfg["train_side"], val_crop=cfg["val_crop"], profile=cfg["profile"])
+                max_side=cfg["train_side"], val_crop=cfg["val_crop"], profile=cfg["profile"],
+                identity_init=cfg["profile"] != "full")
 
 
 def train_all(cfg: dict[str, Any], *, progress: bool = False, device: str | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ on 8×8-aligned luma crops (§3.2.3). Validation: PSNR and SSIM of ``Fake(x)`` a
 summed over the batch, computed in float32. ``λ`` is given in the thesis' normalisation (batch 16,
 48×48 LR patches) and rescaled to the run's batch ``B`` and patch ``P``: ``λ' = λ·16·48²/(B·(P/2)²)``.
 Optimiser: Adam, β = (0.9, 0.9); the learning rate halves at each of ``milestones`` (steps).
+``identity_init`` starts every new network at its skip path (last convolution zero), for short schedules.
 Networks a stage starts from or holds frozen come from earlier releases (``init``, paths), whose
 sha256 enters the run's configuration.
 """
@@ -36,6 +37,7 @@ from ...errors import DlicError
 from ...jpeg import decode_luma, encode_luma, soft_nonzero_count
 from ...jpeg.resample import downscale2
 from ...models import build_model
+from ...models.jpeg_cnn import zero_last_conv
 from ..task import Release, Task, Trainer
 from .jpeg_cnn_data import LumaPool, PatchSampler, luma_files
 
@@ -143,7 +145,7 @@ class FakeCodecTask(_JpegCnnTask):
                  kernels: str | None = None, padding: str = "zeros", patch: int = 48, batch: int = 16, steps: int = 1000,
                  lr: float = 1e-4, milestones: tuple[int, ...] = (), seed: int = 0, profile: str = "full",
                  train_files=None, val_files=None, val_crop: int | None = None, max_side: int | None = None,
-                 val_every: int | None = None, ckpt_every: int | None = None):
+                 val_every: int | None = None, ckpt_every: int | None = None, identity_init: bool = False):
         if patch % 8:
             raise DlicError(f"FakeCodec patches must be multiples of 8, got {patch}")
         super().__init__(variant=variant, quality=int(quality), width=float(width), depth=int(depth), kernels=kernels,
@@ -151,7 +153,7 @@ class FakeCodecTask(_JpegCnnTask):
                          milestones=list(milestones), seed=int(seed), profile=profile,
                          train_files=[str(p) for p in train_files] if train_files else None,
                          val_files=[str(p) for p in val_files] if val_files else None, val_crop=val_crop,
-                         max_side=max_side, val_every=val_every, ckpt_every=ckpt_every)
+                         max_side=max_side, val_every=val_every, ckpt_every=ckpt_every, identity_init=bool(identity_init))
 
     def build_args(self) -> dict:
         s = self.s
@@ -161,7 +163,10 @@ class FakeCodecTask(_JpegCnnTask):
         return args
 
     def build(self, trainer: Trainer) -> dict:
-        return {"fake": build_model(f"fakecodec-{self.s['variant']}", **self.build_args())}
+        fake = build_model(f"fakecodec-{self.s['variant']}", **self.build_args())
+        if self.s.get("identity_init"):
+            zero_last_conv(fake.body)
+        return {"fake": fake}
 
     def optimizers(self, nets: dict) -> dict:
         return {"fake": _adam(nets["fake"].parameters(), self.s["lr"])}
@@ -213,7 +218,8 @@ class PipelineTask(_JpegCnnTask):
                  guidance: float | None = None, width: float = 1.0, patch: int = 96, batch: int = 16, steps: int = 1000,
                  lr: float = 1e-4, milestones: tuple[int, ...] = (), seed: int = 0, profile: str = "full",
                  init: dict | None = None, train_files=None, val_files=None, val_crop: int | None = None,
-                 max_side: int | None = None, val_every: int | None = None, ckpt_every: int | None = None):
+                 max_side: int | None = None, val_every: int | None = None, ckpt_every: int | None = None,
+                 identity_init: bool = False):
         if stage not in STAGES:
             raise DlicError(f"stage must be one of {STAGES}, got {stage!r}")
         if stage in ("s4", "fc") and quality is None:
@@ -232,7 +238,7 @@ class PipelineTask(_JpegCnnTask):
                          init={k: {"path": v, "sha256": sha256_file(v)} for k, v in init.items()},
                          train_files=[str(p) for p in train_files] if train_files else None,
                          val_files=[str(p) for p in val_files] if val_files else None, val_crop=val_crop,
-                         max_side=max_side, val_every=val_every, ckpt_every=ckpt_every)
+                         max_side=max_side, val_every=val_every, ckpt_every=ckpt_every, identity_init=bool(identity_init))
 
     @property
     def trains(self) -> tuple[str, ...]:
@@ -243,6 +249,9 @@ class PipelineTask(_JpegCnnTask):
         nets = {"sr": build_model("cnn-sr", width=width)}
         if stage != "s1":
             nets["cr"] = build_model("cnn-cr", width=width)
+        if self.s.get("identity_init"):
+            for net in nets.values():
+                zero_last_conv(net.body)
         sources = {k: load_nets(v["path"]) for k, v in self.s["init"].items() if k != "fake"}
         for name, net in nets.items():
             if name in sources:
