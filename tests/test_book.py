@@ -89,6 +89,39 @@ def built_book(book_build_dir) -> Path:
     return build_book("smoke", build_dir=book_build_dir, execute=False)
 
 
+#: an absolute local path (not inside base64 data or a URL)
+_LOCAL_PATH = re.compile(r"(?<![A-Za-z0-9+/=._~-])/(?:tmp|root|home|work)/")
+#: what a tqdm bar leaves in a text output
+_PROGRESS_BAR = re.compile(r"\d+%\||\|\s*\d+/\d+ \[|\r(?!\n)")
+
+
+def _stream_text(nb, name: str) -> str:
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                     if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+def test_executed_notebooks_have_no_progress_bars_warnings_or_local_paths(book_build_dir):
+    for notebook in NOTEBOOKS:
+        path = _executed(book_build_dir, notebook)
+        nb = nbformat.read(path, as_version=4)
+        raw = path.read_text(encoding="utf-8")
+        assert not _LOCAL_PATH.search(raw), f"{path.name}: {_LOCAL_PATH.search(raw).group(0)}… in " + raw[
+            max(0, _LOCAL_PATH.search(raw).start() - 80):_LOCAL_PATH.search(raw).start() + 80]
+        text = _stream_text(nb, "stdout") + _stream_text(nb, "stderr")
+        assert not _PROGRESS_BAR.search(text), f"{path.name} holds progress output: {text[:300]!r}"
+        assert "Warning" not in _stream_text(nb, "stderr"), f"{path.name} shows warnings: {_stream_text(nb, 'stderr')[:300]}"
+
+
+def test_built_pages_have_no_progress_bars_or_local_paths(built_book):
+    pages = [built_book / "index.html", *sorted((built_book / "chapters").glob("*.html"))]
+    assert len(pages) > 1
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        found = _LOCAL_PATH.search(html)
+        assert found is None, f"{page.name}: " + html[max(0, found.start() - 80):found.start() + 80]
+        assert not re.search(r"\d+%\|[^<]*\|\s*\d+/\d+ \[", html), f"{page.name} holds a progress bar"
+
+
 def test_book_builds_with_local_plotly(built_book):
     index = built_book / "index.html"
     chapter = built_book / "chapters" / "00_datasets.html"
