@@ -24,13 +24,15 @@ CHAPTER = "05_predictive_codecs"
 #: per profile (seed 003 notes A.4): test images and crop, recursive width/iterations/steps, VAE sizes, λ
 SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(kodak=2, crop=96, ba_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
-                  vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3, 1e-2), thresholds=(24.0, 30.0)),
+                  vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3, 1e-2), thresholds=(24.0, 30.0),
+                  max_side=384),
     "quick": dict(kodak=6, crop=None, ba_images=2, width=0.25, iterations=8, steps=500, residual_steps=250, batch=16,
                   vae_N=64, vae_steps=1200, intra_steps=500, lambdas=(1e-4, 1e-3, 1e-2, 1e-1),
-                  thresholds=(22.0, 26.0, 30.0, 34.0)),
+                  thresholds=(22.0, 26.0, 30.0, 34.0), max_side=None),
     "full": dict(kodak=24, crop=None, ba_images=24, width=1.0, iterations=10, steps=300_000, residual_steps=300_000,
                  batch=64, vae_N=128, vae_steps=1_000_000, intra_steps=1_000_000,
-                 lambdas=(0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0001), thresholds=tuple(range(19, 37)) + (38, 40, 43)),
+                 lambdas=(0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0001), thresholds=tuple(range(19, 37)) + (38, 40, 43),
+                 max_side=None),
 }
 
 
@@ -58,6 +60,7 @@ def networks(s: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"logs": {}}
     base = train_recurrent(RecurrentSettings(width=s["width"], iterations=s["iterations"], steps=s["steps"],
                                              batch=s["batch"], profile=s["profile"], val_every=max(1, s["steps"]),
+                                             max_side=s["max_side"],
                                              val_patches=8 if s["profile"] == "smoke" else 64))
     out["baseline"], out["logs"]["baseline"] = zoo.load_model(base.entry), base.log
     intra_s = intra_prediction.chapter_settings(s["profile"])
@@ -65,12 +68,12 @@ def networks(s: dict[str, Any]) -> dict[str, Any]:
     for kind in ("single", "multi"):
         res = train(ResidualRnnTask(kind=kind, width=s["width"], iterations=s["iterations"], steps=s["residual_steps"],
                                     batch=s["batch"], warm_start=str(base.entry.path), profile=s["profile"],
-                                    intra_profile=s["profile"]))
+                                    intra_profile=s["profile"], max_side=s["max_side"]))
         out[kind], out["logs"][kind] = zoo.load_model(res.entry), res.log
     out["vae"] = {}
     for lmbda in s["lambdas"]:
         common = dict(lmbda=lmbda, N=s["vae_N"], batch=8 if s["profile"] != "smoke" else 2, profile=s["profile"],
-                      intra_profile=s["profile"])
+                      intra_profile=s["profile"], max_side=s["max_side"])
         plain = train(VaeTask(kind="vae", patch=64, steps=s["vae_steps"], **common))
         nets = {"vae": zoo.load_model(plain.entry)}
         for kind in ("intra-ae", "embedded"):

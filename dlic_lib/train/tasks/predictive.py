@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,7 @@ class ResidualRnnSettings:
     warm_start: str | None = None  #: release file of the network to start from
     intra_profile: str = "quick"  #: profile of the intra autoencoders in the zoo
     data: str = "wikimedia-photos"
+    max_side: int | None = None  #: down-scale training photos to this longest side (None: native)
     seed: int = 0
     profile: str = "quick"
 
@@ -109,8 +111,10 @@ class ResidualRnnSettings:
             raise DlicError("steps, batch and iterations must be positive")
 
 
-def _pool(data: str) -> ImagePool:
-    return ImagePool.load(training_data(data).train)
+@lru_cache(maxsize=2)
+def _pool(data: str, max_side: int | None) -> ImagePool:
+    """The training photos (decoded once per process: every network of the chapter draws from them)."""
+    return ImagePool.load(training_data(data).train, max_side=max_side)
 
 
 def _warm(net: torch.nn.Module, path: str | None) -> None:
@@ -142,7 +146,7 @@ class ResidualRnnTask(Task):
         return f"toderici2017-rnn on {self.s.kind} residuals ×{self.s.width:g}"
 
     def setup(self, trainer: Trainer) -> None:
-        self._pool = _pool(self.s.data)
+        self._pool = _pool(self.s.data, self.s.max_side)
         needs = {"none": (), "single": ("intra-ae1",), "multi": ("intra-ae1", "intra-ae2")}[self.s.kind]
         self._frozen = {a: _load_frozen(a, self.s.intra_profile, trainer.device) for a in needs}
 
@@ -202,6 +206,7 @@ class VaeSettings:
     warm_start: str | None = None  #: release of a VAE to start from (the baseline at the same λ)
     intra_profile: str = "quick"
     data: str = "wikimedia-photos"
+    max_side: int | None = None
     seed: int = 0
     profile: str = "quick"
 
@@ -242,7 +247,7 @@ class VaeTask(Task):
         return {"vae": (p, p), "intra-ae": (64, 64), "embedded": (2 * p, 3 * p)}[self.s.kind]
 
     def setup(self, trainer: Trainer) -> None:
-        self._pool = _pool(self.s.data)
+        self._pool = _pool(self.s.data, self.s.max_side)
         self._ae1 = _load_frozen("intra-ae1", self.s.intra_profile, trainer.device) if self.s.kind == "intra-ae" else None
 
     def build(self, trainer: Trainer) -> dict:
