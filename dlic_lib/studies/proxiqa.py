@@ -167,8 +167,8 @@ def frozen_example(frozen: Path, alternating: Path, image: np.ndarray) -> pd.Dat
     for label, path in (("frozen proxy (α = 1)", frozen), ("alternating (α = 0.5)", alternating)):
         codec, proxy, _ = load_release(path)
         data, decoded, _, _ = code_image(codec, image)
-        x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
-        y = torch.from_numpy(decoded).permute(2, 0, 1)[None].float() / 255
+        x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
+        y = torch.from_numpy(np.array(decoded, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
         with torch.no_grad():
             predicted = float(proxy.score_image(x, y)[0])
         true = score_pair(image, decoded)["vmaf"]
@@ -292,9 +292,45 @@ def chapter_images(cfg: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
+_TABLES = ("rd", "conventional", "frozen", "per_image", "summary", "agreement", "logs")
+
+
+def _cache_folder(cfg: dict[str, Any], releases: dict[str, Any]) -> Path:
+    """Where the tables of ``cfg`` computed with exactly these released weights are kept."""
+    import hashlib
+    import json
+
+    from ..config import cache_dir
+    from ..data import sha256_file
+
+    paths = [*releases["mse"].values(), *releases["vmaf_p"].values(), releases["proxy"], releases["frozen"][1]]
+    key = json.dumps({"cfg": cfg, "weights": [sha256_file(p) for p in paths]}, sort_keys=True, default=str)
+    return cache_dir() / "proxiqa" / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = None) -> dict[str, Any]:
-    """Train what is missing, code every test image, and build every table of the chapter."""
+    """Train what is missing, code every test image, and build every table of the chapter (cached)."""
+    import json
+
+    from ..outputs import write_table, write_text
+
     releases = train_all(cfg, progress=progress, runs_dir=runs_dir)
+    folder = _cache_folder(cfg, releases)
+    if (folder / "savings.json").is_file():
+        out: dict[str, Any] = {"releases": releases, "savings": json.loads((folder / "savings.json").read_text())}
+        for name in _TABLES:
+            path = folder / f"{name}.parquet"
+            out[name] = pd.read_parquet(path) if path.is_file() else None
+        return out
+    out = _compute(cfg, releases)
+    for name in _TABLES:
+        if out[name] is not None:
+            write_table(out[name], folder / f"{name}.parquet", what="chapter table")
+    write_text(folder / "savings.json", json.dumps(out["savings"]), what="chapter table")  # written last: marks completion
+    return out
+
+
+def _compute(cfg: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
     images = chapter_images(cfg)
     rd = pd.concat([evaluate(releases[key], label, ims, dataset)
                     for dataset, ims in images.items() for key, label in (("mse", "BLS-MSE"), ("vmaf_p", "BLS VMAF_p"))],
@@ -306,8 +342,9 @@ def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = 
     frozen = frozen_example(frozen_path, releases["vmaf_p"][lam], kodak["kodim01"]) if "kodim01" in kodak else None
     per_image, summary = bd_summary(rd)
     agreement = proxy_agreement(releases, kodak, max_tiles=cfg["agreement_tiles"])
-    return {"releases": releases, "agreement": agreement, "logs": training_logs(releases), "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
-            "summary": summary, "savings": kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}}
+    savings = kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}
+    return {"releases": releases, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
+            "summary": summary, "agreement": agreement, "logs": training_logs(releases), "savings": savings}
 
 
 def verdicts(results: dict[str, Any]) -> pd.DataFrame:
