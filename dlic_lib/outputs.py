@@ -87,6 +87,8 @@ def check_output(path: PathLike, *, inputs: Iterable[PathLike | None] = (), what
         raise OutputPathError(f"{what} {path} is a folder; give a file name")
     if path.name in ("", ".", ".."):
         raise OutputPathError(f"{what} {path} does not name a file")
+    if path.exists() and not path.is_file():  # a device, a pipe, a socket: renaming over it would replace it
+        raise OutputPathError(f"{what} {path} is not a regular file; give a file name")
     for parent in path.parents:  # the nearest existing ancestor must be a folder
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
@@ -189,7 +191,8 @@ def atomic_paths(
     The temporary files exist (empty) when the body starts: writers such as FFmpeg must be
     allowed to overwrite (``-y``).
     """
-    targets = [Path(p) for p in paths]
+    # a symbolic link stays a link: the file it points to is the one replaced
+    targets = [Path(os.path.realpath(p)) if Path(p).is_symlink() else Path(p) for p in paths]
     inputs = [Path(p) for p in inputs if p is not None]
     for i, target in enumerate(targets):
         for other in targets[:i]:

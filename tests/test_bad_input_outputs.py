@@ -32,7 +32,7 @@ def _umask():
     return mask
 
 
-@pytest.mark.parametrize("case", ["folder", "parent_file", "input", "hard_link", "symlink", "empty"])
+@pytest.mark.parametrize("case", ["folder", "parent_file", "input", "hard_link", "symlink", "empty", "fifo"])
 def test_bad_output_paths_are_refused_with_one_line(tmp_path, case):
     src = tmp_path / "in.png"
     src.write_bytes(b"input")
@@ -42,8 +42,11 @@ def test_bad_output_paths_are_refused_with_one_line(tmp_path, case):
         os.link(src, tmp_path / "link.png")
     if case == "symlink":
         (tmp_path / "sym.png").symlink_to(src)
+    if case == "fifo":
+        os.mkfifo(tmp_path / "pipe")
     target = {"folder": tmp_path / "dir", "parent_file": tmp_path / "file" / "out.png", "input": tmp_path / "." / "in.png",
-              "hard_link": tmp_path / "link.png", "symlink": tmp_path / "sym.png", "empty": ""}[case]
+              "hard_link": tmp_path / "link.png", "symlink": tmp_path / "sym.png", "empty": "",
+              "fifo": tmp_path / "pipe"}[case]
     before = _names(tmp_path)
     with pytest.raises(OutputPathError) as err:
         write_bytes(target, b"new", inputs=[src])
@@ -141,3 +144,11 @@ def test_ffmpeg_defaults_scale_with_the_image(monkeypatch):
 def _ffmpeg_children() -> list[str]:
     out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(os.getpid())], capture_output=True, text=True).stdout
     return [ln for ln in out.splitlines() if os.path.basename(ffmpeg_exe()) in ln]
+
+
+def test_a_symlinked_output_keeps_its_link(tmp_path):
+    real = tmp_path / "real.bin"
+    real.write_bytes(b"old")
+    (tmp_path / "link.bin").symlink_to(real)
+    write_bytes(tmp_path / "link.bin", b"new")
+    assert (tmp_path / "link.bin").is_symlink() and real.read_bytes() == b"new"
