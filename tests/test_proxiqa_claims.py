@@ -58,6 +58,7 @@ def test_c42_to_c47():
     assert pc.verdict_c44(None, None)[0] == "not testable here"
     assert pc.verdict_c45({"mse": 100.0, "vmaf_p": 105.0, "hevc": 400.0})[0] == "partly reproduced"
     assert pc.verdict_c45({"mse": 100.0, "vmaf_p": 125.0, "hevc": 400.0})[0] == "not reproduced"
+    assert "8.00×" in pc.verdict_c45({"mse": 100.0, "vmaf_p": 100.0, "hevc": 400.0, "mse_probe": 50.0})[1]
     assert pc.verdict_c46(80.0, 2.0)[0] == "reproduced"
     assert pc.verdict_c46(35.0, 12.0)[0] == "partly reproduced"
     assert pc.verdict_c46(3.0, 1.0)[0] == "not reproduced"

@@ -109,11 +109,12 @@ def verdict_c44(ssim: Mapping[str, float] | None, psnr: Mapping[str, float] | No
 
 
 def verdict_c45(encode_ms: Mapping[str, float]) -> tuple[str, str]:
-    """``encode_ms`` keys ``mse``, ``vmaf_p``, ``hevc``: same-architecture times within ±10 %; HEVC by x265."""
+    """``encode_ms`` keys ``mse``, ``vmaf_p``, ``hevc`` (and ``mse_probe``, BLS-MSE on x265's image):
+    same-architecture times within ±10 %; HEVC by x265."""
     if not all(_ok(encode_ms.get(k)) for k in ("mse", "vmaf_p", "hevc")):
         return NOT_RUN, "encoding times were not measured"
     rel = encode_ms["vmaf_p"] / encode_ms["mse"] - 1
-    ratio = encode_ms["hevc"] / encode_ms["mse"]
+    ratio = encode_ms["hevc"] / encode_ms.get("mse_probe", encode_ms["mse"])
     text = (f"VMAF_p encodes in {encode_ms['vmaf_p']:.1f} ms vs MSE {encode_ms['mse']:.1f} ms ({rel:+.1%}); "
             f"x265 takes {ratio:.2f}× BLS (HM-16.9 is not available; x265 is far faster than HM)")
     if abs(rel) <= 0.10:
