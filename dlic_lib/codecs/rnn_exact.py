@@ -39,9 +39,9 @@ _W_BITS = 15
 
 def _round_shift(v: torch.Tensor, shift: int) -> torch.Tensor:
     """``round_half_up(v / 2^shift)`` of integer-valued float64 ``v`` (exact)."""
-    if shift == 0:
-        return v
-    return torch.floor(v * (2.0 ** -shift) + 0.5) if shift > 0 else v * (2.0 ** -shift)
+    if shift <= 0:
+        return v * (2.0 ** -shift)
+    return (v * (2.0 ** -shift)).add_(0.5).floor_()
 
 
 def _tables(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,8 +106,10 @@ class ExactDecoder:
 
     def _index(self, acc: torch.Tensor, shift: int, offset: torch.Tensor | int = 0) -> torch.Tensor:
         """Table index of the pre-activation ``acc·2^−shift`` rounded to the ``2^−L`` grid (clipped)."""
-        idx = _round_shift(acc, shift - LUT_BITS).clamp(-_CLIP << LUT_BITS, _CLIP << LUT_BITS)
-        return (idx.add_(_CLIP << LUT_BITS) + offset).long()
+        # floor(acc·2^−(shift−L) + ½) + 16·2^L in one exact pass (all terms are integers or halves below 2^52)
+        idx = (acc * (2.0 ** (LUT_BITS - shift))).add_(0.5 + (_CLIP << LUT_BITS)).floor_()
+        idx = idx.clamp_(0, 2 * _CLIP << LUT_BITS).long()
+        return idx.add_(offset) if isinstance(offset, torch.Tensor) else idx + offset
 
     @staticmethod
     def _matmul(w: torch.Tensor, x: torch.Tensor, k: int) -> torch.Tensor:
@@ -135,8 +137,8 @@ class ExactDecoder:
         for cell, (h, c) in zip(self.cells, state):
             acc = self._matmul(cell.wx, x, cell.k).add_(self._matmul(cell.wh, h, 1))
             i, f, g, o = table[self._index(acc, cell.s + a, cell.offset)].chunk(4, dim=0)
-            c = _round_shift(f * c + i * g, a)
-            h = _round_shift(o * table[self._index(c, a, self.n_sig)], a)
+            c = _round_shift((f * c).addcmul_(i, g), a)
+            h = _round_shift(table[self._index(c, a, self.n_sig)].mul_(o), a)
             new.append((h, c))
             x = self._depth_to_space(h)
         out = table[self._index(self._matmul(self.w_out, x, 1), self.s_out + a, self.n_sig)]
