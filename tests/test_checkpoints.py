@@ -190,6 +190,9 @@ def test_cli_train_and_list(small_pool, tmp_path, monkeypatch, capsys):
         (["train", "--resume", "--restart"], "exclude"),
         (["train", "--profile", "smoke", "--crop", "40"], "multiple of 16"),
         (["train", "--profile", "smoke", "--data", "kodak"], "Kodak"),
+        (["train", "--lambdas", ""], "no λ value"),
+        (["train", "--qualities", " "], "no quality"),
+        (["train", "--profile", "smoke", "--seed", "-1"], "seed must be a non-negative integer"),
     ],
 )
 def test_cli_errors_are_one_line(argv, match, capsys):

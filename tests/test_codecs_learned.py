@@ -73,6 +73,14 @@ def test_corrupt_learned_data(data):
         codec.decode(data, quality=1)
 
 
+def test_the_codec_knows_every_compressai_architecture():
+    from dlic_lib.codecs.learned import ARCHITECTURE_CODES, LEARNED_ARCHITECTURES
+    from dlic_lib.models.compressai_models import COMPRESSAI_ARCHITECTURES
+
+    assert LEARNED_ARCHITECTURES == tuple(COMPRESSAI_ARCHITECTURES)
+    assert ARCHITECTURE_CODES["bmshj2018-factorized"] == 1 and ARCHITECTURE_CODES["cheng2020-anchor"] == 5  # stored in files
+
+
 def test_string_packing_round_trip():
     strings = [b"x" * 200, b"", b"abc"]
     assert unpack_strings(pack_strings(5, 7, strings)) == (5, 7, strings)

@@ -38,14 +38,9 @@ from .base import Codec, CodedImage, CodecUnavailableError, QualitySpec
 
 __all__ = ["LearnedCodec", "LEARNED_ARCHITECTURES", "LearnedHeader", "pack_strings", "unpack_strings", "weights_digest"]
 
-#: registered architecture → (CompressAI model class name, stride of the latent that is decoded first)
-LEARNED_ARCHITECTURES: dict[str, tuple[str, int]] = {
-    "bmshj2018-factorized": ("FactorizedPrior", 16),
-    "bmshj2018-hyperprior": ("ScaleHyperprior", 64),
-    "mbt2018-mean": ("MeanScaleHyperprior", 64),
-    "mbt2018": ("JointAutoregressiveHierarchicalPriors", 64),
-    "cheng2020-anchor": ("Cheng2020Anchor", 64),
-}
+#: the CompressAI architectures of :mod:`dlic_lib.models.compressai_models` (named here so that importing
+#: the codecs does not load the networks); their order gives the header codes, so it only grows at the end
+LEARNED_ARCHITECTURES: tuple[str, ...] = ("bmshj2018-factorized", "bmshj2018-hyperprior", "mbt2018-mean", "mbt2018", "cheng2020-anchor")
 METRICS = ("mse", "ms-ssim")
 #: one byte per architecture and objective in the stored header (append only: files keep their meaning)
 ARCHITECTURE_CODES: dict[str, int] = {name: i + 1 for i, name in enumerate(LEARNED_ARCHITECTURES)}
