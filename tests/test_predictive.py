@@ -110,7 +110,7 @@ def test_decoding_the_file_reproduces_the_encoders_reconstruction(nets, image, v
     assert acc["codes"] == 128 * coded.counts.sum() and 8 * len(data) == sum(
         acc[key] for key in ("header", "modes", "counts", "codes", "padding"))
     assert acc["modes"] == (24 if "multi" in variant else 0)
-    assert acc["counts"] == (16 if variant.endswith("ba") else 0)
+    assert acc["counts"] == (4 * 2 if variant.endswith("ba") else 0)  # ⌈log₂ 3⌉ bits per patch at k_max = 3
     if variant == "rnn-single":
         assert (coded.modes == AE1).all() and (coded.counts == 2).all()
     if variant == "rnn-ba":
