@@ -23,8 +23,8 @@ CHAPTER = "05_predictive_codecs"
 
 #: per profile (seed 003 notes A.4): test images and crop, recursive width/iterations/steps, VAE sizes, λ
 SETTINGS: dict[str, dict[str, Any]] = {
-    "smoke": dict(kodak=2, crop=96, ba_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
-                  vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3, 1e-2), thresholds=(24.0, 30.0),
+    "smoke": dict(kodak=1, crop=64, ba_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
+                  vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3), thresholds=(30.0,),
                   max_side=384),
     "quick": dict(kodak=6, crop=None, ba_images=2, width=0.25, iterations=8, steps=500, residual_steps=250, batch=16,
                   vae_N=64, vae_steps=1200, intra_steps=500, lambdas=(1e-4, 1e-3, 1e-2, 1e-1),
