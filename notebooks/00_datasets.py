@@ -113,7 +113,7 @@ plots.show(fig)
 # %%
 pd.DataFrame(
     [
-        {"dataset": name, "files": len(ds.paths), "source": ds.source, "license": ds.license}
+        {"dataset": name, "files": len(ds.paths), "source": ds.source.split(":", 1)[0], "license": ds.license}
         if ds is not None
         else {"dataset": name, "files": 0, "source": "NOT AVAILABLE (no cache, mirror or download)", "license": ""}
         for name, ds in subjective.items()
