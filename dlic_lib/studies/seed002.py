@@ -250,28 +250,51 @@ def verdicts_from_aic4(perf_groups: pd.DataFrame, perf_codecs: pd.DataFrame, tes
             "C29": {"ours": ours29, "verdict": c29}, "C30": {"ours": ours30, "verdict": c30}}
 
 
-def learned_standins(settings: Seed002Settings) -> tuple[dict[str, object], dict[str, str]]:
+def _standin_codec(label: str, profile: str):
+    """The codec of a stand-in: the recursive codec counts raw bits (0.125·k bpp, as the paper counted Toderici's)."""
+    from ..codecs import get_codec
+
+    name = LEARNED_STANDINS[label]
+    return get_codec(name, mode="raw", profile=profile) if name == "rnn" else get_codec(name, profile=profile)
+
+
+def _train_standin(label: str, profile: str) -> None:
+    """Train a missing stand-in the way its own chapter does (the recursive codec: its task's preset)."""
+    if LEARNED_STANDINS[label] == "rnn":
+        from ..train.tasks.recurrent import train_recurrent
+
+        train_recurrent(profile)
+
+
+def learned_standins(settings: Seed002Settings, train_missing: bool = True) -> tuple[dict[str, object], dict[str, str]]:
     """The learned stand-ins that can code at every rate of ``settings`` (label → codec), and why the others cannot.
 
     A stand-in is ready when its codec exists and its weights for each rate are in the checkpoint zoo
-    (the chapters that train them run first); probing codes one 64×64 grey block per rate.
+    (the chapters that train them run first; with ``train_missing`` the recursive codec is trained here
+    when they did not); probing codes one 64×64 grey block per rate.
     """
-    from ..codecs import get_codec
-
     probe = np.full((64, 64, 3), 128, np.uint8)
     ready, missing = {}, {}
-    for label, name in LEARNED_STANDINS.items():
+    for label in LEARNED_STANDINS:
         rates = settings.learned_rates.get(label, ())
         if not rates:
             continue
-        try:
-            codec = get_codec(name)
-            ok, reason = codec.available()
-            if ok:
-                for q in rates:
-                    codec.encode(probe, q, use_cache=False)
-        except DlicError as exc:
-            ok, reason = False, str(exc)
+        for attempt in range(2):
+            try:
+                codec = _standin_codec(label, settings.profile)
+                ok, reason = codec.available()
+                if ok:
+                    for q in rates:
+                        codec.encode(probe, q, use_cache=False)
+            except DlicError as exc:
+                ok, reason = False, str(exc)
+            if ok or not train_missing or attempt:
+                break
+            try:
+                _train_standin(label, settings.profile)
+            except DlicError as exc:
+                reason = str(exc)
+                break
         if ok:
             ready[label] = codec
         else:
