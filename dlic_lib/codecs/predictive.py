@@ -151,8 +151,9 @@ class PredictiveRnnCodec(Codec):
         entry = zoo.find(architecture, profile=profile, **query)
         if entry is None:
             raise CodecUnavailableError(
-                f"{self.name}: no {profile} release of {architecture} in the checkpoint zoo; train it with "
-                f"'dlic train --model {architecture} --profile {profile}' or run the predictive-codecs chapter")
+                f"{self.name}: no {profile} release of {architecture} ({query.get('objective', 'any objective')}) in "
+                "the checkpoint zoo; train it by running chapter 05_predictive_codecs (its dlic train tasks are in "
+                "dlic_lib.train.tasks.predictive)")
         return zoo.load_model(entry)
 
     def _zoo_residual(self) -> Any:

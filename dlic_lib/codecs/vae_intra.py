@@ -111,8 +111,9 @@ class VaeIntraCodec(Codec):
         entry = zoo.find(architecture, task=task, objective=objective, rate_key=key, profile=profile)
         if entry is None:
             what = f"{architecture} ({objective}, λ = {lmbda:g})" if lmbda is not None else architecture
-            raise CodecUnavailableError(f"{self.name}: no {profile} release of {what} in the checkpoint zoo; "
-                                        "run the predictive-codecs chapter to train it")
+            raise CodecUnavailableError(f"{self.name}: no {profile} release of {what} in the checkpoint zoo; train it "
+                                        "by running chapter 05_predictive_codecs (its dlic train tasks are in "
+                                        "dlic_lib.train.tasks.predictive)")
         return zoo.load_model(entry)
 
     def _weights(self, lmbda: float) -> tuple[Any, Any, Any, str]:
