@@ -105,7 +105,8 @@ def train_all(cfg: dict[str, Any], *, progress: bool = False, device: str | None
         patch = int(round(cfg["fake_patch"] * pf / 8)) * 8
         return fit(FakeCodecTask(variant=variant, quality=quality, width=cfg["width"] * wf, depth=depth, kernels=kernels,
                                  padding=padding, patch=patch, batch=cfg["fake_batch"], steps=cfg["fake_steps"], lr=cfg["lr"],
-                                 milestones=_milestones(cfg, cfg["fake_steps"]), seed=seed, **files), register)
+                                 milestones=_milestones(cfg, cfg["fake_steps"]), seed=seed,
+                                 **{**files, "identity_init": False}), register)  # from identity it barely moves in 100 steps
 
     def stage(stage_name, steps, init=None, **kw):
         rel = {k: Path(v.run_dir) / "release.pt" for k, v in (init or {}).items()}
