@@ -23,13 +23,13 @@ CHAPTER = "05_predictive_codecs"
 
 #: per profile (seed 003 notes A.4): test images and crop, recursive width/iterations/steps, VAE sizes, λ
 SETTINGS: dict[str, dict[str, Any]] = {
-    "smoke": dict(kodak=1, crop=64, ba_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
+    "smoke": dict(kodak=1, crop=64, ba_images=1, loop_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
                   vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3), thresholds=(30.0,),
                   max_side=384),
-    "quick": dict(kodak=6, crop=None, ba_images=2, width=0.25, iterations=8, steps=500, residual_steps=250, batch=16,
+    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=3, width=0.25, iterations=8, steps=500, residual_steps=250, batch=16,
                   vae_N=64, vae_steps=1200, intra_steps=500, lambdas=(1e-4, 1e-3, 1e-2, 1e-1),
                   thresholds=(22.0, 26.0, 30.0, 34.0), max_side=None),
-    "full": dict(kodak=24, crop=None, ba_images=24, width=1.0, iterations=10, steps=300_000, residual_steps=300_000,
+    "full": dict(kodak=24, crop=None, ba_images=24, loop_images=24, width=1.0, iterations=10, steps=300_000, residual_steps=300_000,
                  batch=64, vae_N=128, vae_steps=1_000_000, intra_steps=1_000_000,
                  lambdas=(0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0001), thresholds=tuple(range(19, 37)) + (38, 40, 43),
                  max_side=None),
@@ -106,17 +106,18 @@ def _codecs(s: dict[str, Any], nets: dict[str, Any]):
         ks = [1, 2, 4, 8]
     ae = {"ae1": nets["ae1"], "ae2": nets["ae2"]}
     yield "baseline", get_codec("rnn", mode="raw", model=nets["baseline"]), ks, None
-    yield "single-mode", get_codec("rnn-single", residual=nets["single"], **ae), ks, None
-    yield "multi-mode", get_codec("rnn-multi", residual=nets["multi"], **ae), ks, None
+    loop = s["loop_images"]  # closed-loop codecs decode patch after patch (verdicts compare curves on equal images)
+    yield "single-mode", get_codec("rnn-single", residual=nets["single"], **ae), ks, loop
+    yield "multi-mode", get_codec("rnn-multi", residual=nets["multi"], **ae), ks, loop
     k_max = s["iterations"]
     yield "baseline + BA", get_codec("rnn-ba", residual=nets["baseline"], k_max=k_max), list(s["thresholds"]), None
     yield ("multi-mode + BA", get_codec("rnn-multi-ba", residual=nets["multi"], k_max=k_max, **ae),
            list(s["thresholds"]), s["ba_images"])
     for lmbda, v in nets["vae"].items():
         yield f"VAE λ={lmbda:g}", get_codec("vae", vae=v["vae"]), [lmbda], None
-        yield f"VAE + intra AE λ={lmbda:g}", get_codec("vae-intra-ae", vae=v["intra-ae"], ae1=nets["ae1"]), [lmbda], None
+        yield f"VAE + intra AE λ={lmbda:g}", get_codec("vae-intra-ae", vae=v["intra-ae"], ae1=nets["ae1"]), [lmbda], loop
         yield (f"VAE + embedded intra λ={lmbda:g}", get_codec("vae-embedded", vae=v["embedded"], predictor=v["predictor"]),
-               [lmbda], None)
+               [lmbda], loop)
     yield "JPEG", get_codec("jpeg"), [5, 10, 20, 30, 50, 75, 90], None
     yield "JPEG 2000", get_codec("jpeg2000"), [0.1, 0.25, 0.5, 1.0], None
 
