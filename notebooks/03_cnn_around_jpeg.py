@@ -73,6 +73,12 @@ OUT = results_dir() / study.CHAPTER
 OUT.mkdir(parents=True, exist_ok=True)
 IMAGES = study.test_images(CFG)
 detail = study.detail_table(IMAGES)
+
+# %% tags=["hide-input"]
+from dlic_lib.data import resolve_dataset, resolve_optional
+from dlic_lib.provenance import provenance_table
+
+provenance_table(profile, [d for d in (resolve_dataset("kodak", progress=False), resolve_dataset("wikimedia-photos", progress=False)) if d is not None])
 roles = pd.DataFrame({"image": list(IMAGES), "stands in for": [study.ROLES[n] for n in IMAGES],
                       "size": [f"{im.shape[1]}×{im.shape[0]}" for im in IMAGES.values()],
                       "JPEG PSNR-Y at QF 35 (dB)": detail.round(2).to_numpy()})

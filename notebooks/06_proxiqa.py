@@ -68,6 +68,12 @@ OUT = results_dir() / "06_proxiqa"
 OUT.mkdir(parents=True, exist_ok=True)
 pd.DataFrame([{"setting": k, "value": str(v)} for k, v in CFG.items()]).set_index("setting")
 
+# %% tags=["hide-input"]
+from dlic_lib.data import resolve_dataset
+from dlic_lib.provenance import provenance_table
+
+provenance_table(profile, [resolve_dataset("kodak", progress=False), resolve_dataset("wikimedia-photos", progress=False)])
+
 # %% [markdown]
 # ## 1. Training
 # Every network is trained on the Commons training split (never on Kodak) and found again in the

@@ -61,6 +61,12 @@ OUT.mkdir(parents=True, exist_ok=True)
 verdicts: dict[str, dict] = {}
 whys: dict[str, str] = {}
 
+# %% tags=["hide-input"]
+from dlic_lib.data import resolve_dataset, resolve_optional
+from dlic_lib.provenance import provenance_table
+
+provenance_table(profile, [d for d in (resolve_dataset("wikimedia-photos", progress=False), resolve_optional("tlabs-image-quality", progress=False), resolve_optional("jpeg-aic4", progress=False)) if d is not None])
+
 # %% [markdown]
 # ## 1. What the published tables say about themselves
 #

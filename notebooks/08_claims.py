@@ -38,6 +38,11 @@ OUT.mkdir(parents=True, exist_ok=True)
 table.to_csv(OUT / "all_claims.csv", index=False)
 counts = verdict_counts(table)
 
+# %% tags=["hide-input"]
+from dlic_lib.provenance import provenance_table
+
+provenance_table(profile)
+
 # %% [markdown]
 # ## Verdicts per document
 
