@@ -28,7 +28,8 @@
 #    is coded beside five conventional codecs, with the same logistic mapping and statistics;
 # 3. **regenerates the stimulus design** from the book's own images and codecs — six contents chosen
 #    by the paper's criteria, JPEG 2000 and HEVC intra at rates spanning the impairment scale, and the
-#    book's learned stand-ins for Ballé 2017 (`bls2017`) and Toderici 2017 (the recursive codec) — and
+#    book's learned stand-ins for Ballé 2017 (the factorized-prior network that chapter 2 trains, the
+#    four-layer GDN successor of Ballé 2017) and Toderici 2017 (the recursive ConvLSTM codec) — and
 #    scores every stimulus with the nine metrics and NIQE, the objective half of the paper's examples.
 
 # %% tags=["parameters"]

@@ -168,12 +168,12 @@ def test_c32_and_c33_rules():
     assert seed002.c32_verdict(table)["verdict"] == "not reproduced"
     assert seed002.c32_verdict(pd.DataFrame())["verdict"] == "not testable here"
     scores = pd.DataFrame({
-        "content": ["a"] * 5, "codec": ["JPEG2000", "JPEG2000", "Ballé 2017 (bls2017)", "Toderici 2017 (rnn)", "Toderici 2017 (rnn)"],
+        "content": ["a"] * 5, "codec": ["JPEG2000", "JPEG2000", "Ballé (factorized prior)", "Toderici 2017 (rnn)", "Toderici 2017 (rnn)"],
         "group": ["conventional", "conventional", "DL", "DL", "DL"], "bpp": [0.1, 1.0, 0.3, 0.3, 2.0],
         "NIQE": [10.0, 4.0, 5.0, 9.0, 1.0]})
     shares = seed002.c33_naturalness(scores).set_index("codec")
     # at 0.3 bpp the JPEG 2000 curve is 10 − 6·log(3)/log(10) = 7.14: Ballé (5) under it, Toderici (9) above; 2.0 bpp is out
-    assert shares.loc["Ballé 2017 (bls2017)", "share"] == 1.0 and shares.loc["Toderici 2017 (rnn)", "n"] == 1
+    assert shares.loc["Ballé (factorized prior)", "share"] == 1.0 and shares.loc["Toderici 2017 (rnn)", "n"] == 1
     assert shares.loc["Toderici 2017 (rnn)", "share"] == 0.0
     assert seed002.c33_verdict(shares.reset_index())["verdict"] == "partly reproduced"
 

@@ -28,8 +28,10 @@ NINE_METRICS = {"PSNR": "psnr_y", "SSIM": "ssim", "MS-SSIM": "ms_ssim", "VSNR": 
                 "UQI": "uqi", "IFC": "ifc", "NQM": "nqm", "WSNR": "wsnr"}
 #: conventional codecs of the paper → (codec name, options): BPG is HEVC intra 4:2:0 with a QP
 CONVENTIONAL = {"JPEG2000": ("jpeg2000", {}), "BPG (HEVC 4:2:0)": ("hevc", {"chroma": "420", "mode": "qp"})}
-#: learned stand-ins → (codec name, rate parameters): Ballé 2017 → bls2017 λ ladder, Toderici → iterations
-LEARNED_STANDINS = {"Ballé 2017 (bls2017)": "bls2017", "Toderici 2017 (rnn)": "rnn"}
+#: learned stand-ins → codec: for Ballé 2017 the book's factorized-prior network (the 4-layer GDN model of
+#: Ballé et al. 2018 that chapter 2 trains; its rate parameter is the zoo quality), for Toderici 2017 the
+#: recursive ConvLSTM codec (rate parameter: iterations)
+LEARNED_STANDINS = {"Ballé (factorized prior)": "bmshj2018-factorized", "Toderici 2017 (rnn)": "rnn"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class Seed002Settings:
 
     ``msssim_targets`` — the rate of each conventional stimulus is searched to hit these MS-SSIM values
     ("spanning the impairment scale"); ``fixed_parameters`` replaces the search (smoke) with given
-    codec parameters. ``learned_rates`` — the stand-ins' own rate parameters (bls2017 quality, rnn iterations).
+    codec parameters. ``learned_rates`` — the stand-ins' own rate parameters (factorized-prior quality, rnn iterations).
     """
 
     profile: str
@@ -255,7 +257,7 @@ def _standin_codec(label: str, profile: str):
     from ..codecs import get_codec
 
     name = LEARNED_STANDINS[label]
-    return get_codec(name, mode="raw", profile=profile) if name == "rnn" else get_codec(name, profile=profile)
+    return get_codec(name, mode="raw", profile=profile) if name == "rnn" else get_codec(name, metric="mse")
 
 
 def _train_standin(label: str, profile: str) -> None:
@@ -270,8 +272,8 @@ def learned_standins(settings: Seed002Settings, train_missing: bool = True) -> t
     """The learned stand-ins that can code at every rate of ``settings`` (label → codec), and why the others cannot.
 
     A stand-in is ready when its codec exists and its weights for each rate are in the checkpoint zoo
-    (the chapters that train them run first; with ``train_missing`` the recursive codec is trained here
-    when they did not); probing codes one 64×64 grey block per rate.
+    (chapter 2 trains the factorized-prior ladder; with ``train_missing`` the recursive codec is trained
+    here when no chapter did); probing codes one 64×64 grey block per rate.
     """
     probe = np.full((64, 64, 3), 128, np.uint8)
     ready, missing = {}, {}
