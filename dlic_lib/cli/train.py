@@ -18,6 +18,9 @@ def register(subparsers) -> None:
         description="Train a CompressAI model for each λ of a ladder on random crops of the training pool, "
         "with atomic checkpoints; finished models are released and registered for the codec zoo.",
     )
+    p.add_argument("--task", default="rd", choices=("rd", *_task_names()),
+                   help="rd (default): CompressAI models, one per λ; the other tasks train one chapter's networks at "
+                        "--profile as the chapter does: " + "; ".join(f"{k}: {v[0]}" for k, v in _tasks().items()))
     p.add_argument("--model", default="bmshj2018-factorized", help="bmshj2018-factorized | bmshj2018-hyperprior | mbt2018-mean | mbt2018 | cheng2020-anchor")
     p.add_argument("--metric", default="mse", choices=("mse", "ms-ssim"), help="distortion of the RD loss (default: mse)")
     ladder = p.add_mutually_exclusive_group()
@@ -62,11 +65,27 @@ def register(subparsers) -> None:
     ls.set_defaults(func=_list)
 
 
+def _tasks() -> dict:
+    from .train_tasks import TASKS
+
+    return TASKS
+
+
+def _task_names() -> tuple[str, ...]:
+    return tuple(_tasks())
+
+
 def _train(args: argparse.Namespace) -> int:
     from ..errors import DlicError
     from ..train import lambda_for_quality, parse_lambdas, parse_qualities, train_ladder
     from ..models.compressai_models import check_architecture
 
+    if args.task != "rd":
+        from .train_tasks import train_task
+
+        train_task(args.task, args.profile, progress=not args.no_progress)
+        print(f"{args.task} networks at {args.profile}: trained and registered (dlic checkpoints list --task ...)", flush=True)
+        return 0
     check_architecture(args.model)
     if args.resume and args.restart:
         raise DlicError("--resume and --restart exclude each other; choose one")

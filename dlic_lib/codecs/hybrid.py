@@ -206,7 +206,7 @@ class CnnJpegCodec(_DownUpCodec):
 
         at = f" at QF {quality}" if quality is not None else ""
         return (f"no trained {self.name} networks{at} are registered in {checkpoint_dir()}; train them with "
-                f"'dlic train --task jpeg-cnn' or by running the chapter notebooks/03_cnn_around_jpeg.py")
+                f"'dlic train --task jpeg-cnn --profile quick' or by running the chapter notebooks/03_cnn_around_jpeg.py")
 
     def available(self) -> tuple[bool, str]:
         if self._user["cr"] is not None and self._user["sr"] is not None:

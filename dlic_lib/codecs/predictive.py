@@ -152,8 +152,8 @@ class PredictiveRnnCodec(Codec):
         if entry is None:
             raise CodecUnavailableError(
                 f"{self.name}: no {profile} release of {architecture} ({query.get('objective', 'any objective')}) in "
-                "the checkpoint zoo; train it by running chapter 05_predictive_codecs (its dlic train tasks are in "
-                "dlic_lib.train.tasks.predictive)")
+                f"the checkpoint zoo; train it with 'dlic train --task predictive --profile {profile}' (what chapter "
+                "05_predictive_codecs trains)")
         return zoo.load_model(entry)
 
     def _zoo_residual(self) -> Any:

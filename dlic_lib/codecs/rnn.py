@@ -181,7 +181,7 @@ class RnnCodec(Codec):
         if entry is None:
             raise CodecUnavailableError(
                 f"rnn: no {profile} release of {ARCHITECTURE} is in the checkpoint zoo; train it with "
-                f"'dlic train --model {ARCHITECTURE} --profile {profile}' (in Python: "
+                f"'dlic train --task recurrent --profile {profile}' (in Python: "
                 f"dlic_lib.train.tasks.recurrent.train_recurrent({profile!r})) or pass checkpoint=PATH")
         return zoo.load_model(entry), f"dlic-checkpoint:{entry.sha256[:12]}"
 

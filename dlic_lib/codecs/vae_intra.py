@@ -112,8 +112,8 @@ class VaeIntraCodec(Codec):
         if entry is None:
             what = f"{architecture} ({objective}, λ = {lmbda:g})" if lmbda is not None else architecture
             raise CodecUnavailableError(f"{self.name}: no {profile} release of {what} in the checkpoint zoo; train it "
-                                        "by running chapter 05_predictive_codecs (its dlic train tasks are in "
-                                        "dlic_lib.train.tasks.predictive)")
+                                        f"with 'dlic train --task predictive --profile {profile}' (what chapter "
+                                        "05_predictive_codecs trains)")
         return zoo.load_model(entry)
 
     def _weights(self, lmbda: float) -> tuple[Any, Any, Any, str]:

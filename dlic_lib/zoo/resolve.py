@@ -22,6 +22,11 @@ RELEASE_FORMAT = "dlic-checkpoint/1"
 #: ``objective`` and the rate key's items)
 TRAIN_COMMANDS: dict[str, str] = {
     "rd": "dlic train --model {architecture} --metric {objective} --lambdas {lmbda:g} --profile quick",
+    "recurrent": "dlic train --task recurrent --profile quick",
+    "intra": "dlic train --task intra --profile quick",
+    "jpeg-cnn": "dlic train --task jpeg-cnn --profile quick",
+    "predictive": "dlic train --task predictive --profile quick",
+    "proxiqa": "dlic train --task proxiqa --profile quick",
 }
 
 
