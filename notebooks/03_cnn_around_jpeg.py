@@ -79,7 +79,9 @@ from dlic_lib.data import resolve_dataset, resolve_optional
 from dlic_lib.provenance import provenance_table
 
 provenance_table(profile, [d for d in (resolve_dataset("kodak", progress=False), resolve_dataset("wikimedia-photos", progress=False)) if d is not None])
-roles = pd.DataFrame({"image": list(IMAGES), "stands in for": [study.ROLES[n] for n in IMAGES],
+
+# %% tags=["hide-input"]
+roles = pd.DataFrame({"image": list(IMAGES), "stands in for": [study.ROLES.get(n, "") for n in IMAGES],
                       "size": [f"{im.shape[1]}×{im.shape[0]}" for im in IMAGES.values()],
                       "JPEG PSNR-Y at QF 35 (dB)": detail.round(2).to_numpy()})
 roles.to_csv(OUT / f"stand_ins_{profile}.csv", index=False)
@@ -193,7 +195,7 @@ plots.show(plots.rd_figure(curves, {"psnr": "PSNR-Y (dB)"}, codec="codec", hover
 # %% tags=["hide-input"]
 bd = study.bd_tables(rdt)
 bd.to_csv(OUT / f"bd_{profile}.csv", index=False)
-bd["role"] = bd.image.map(study.ROLES)
+bd["role"] = bd.image.map(lambda n: study.ROLES.get(n, n))
 names = {"cnn-fc-frame": "CNN-FC-Frame", "cnn-fc-block-pixel": "CNN-FC-BlockPixel", "cnn-fc-block-dct": "CNN-FC-BlockDCT",
          "cnn-rd": "CNN-RD", "cnn-rdv2": "CNN-RDv2", "cnn-yl": "CNN-YL", "cnn-mse": "CNN-MSE", "jpeg-y": "JPEG"}
 pub_bd = pd.concat([published_table("seed001_table4_1_bd"), published_table("seed001_table4_2_bd")])
@@ -244,7 +246,7 @@ noise = float(abl.groupby("run").psnr_db.std().fillna(0).max() * 2) if abl.seed.
 ablation_deltas = {k: psnr_by[a] - psnr_by[b] for k, a, b in (
     ("patch 256 vs 48", "frame 3x3 d4 patch 256", "frame 3x3 d4"), ("depth 12 vs 4", "frame d12", "frame 9to1 d4"),
     ("256 vs 64 filters", "frame 256 filters", "frame")) if a in psnr_by and b in psnr_by}
-role_of = {n: study.ROLES[n] for n in IMAGES}
+role_of = {n: study.ROLES.get(n, n) for n in IMAGES}
 verdicts = {
     "C15": cl.verdict_c15({v: psnr_by[v] for v in ("frame", "block-pixel", "block-dct")}),
     "C16": cl.verdict_c16(psnr_by.get("block-pixel", np.nan), psnr_by.get("block-pixel 9to1", np.nan),

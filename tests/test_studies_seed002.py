@@ -212,9 +212,10 @@ def test_dsis_plan_of_the_stimuli_keeps_the_papers_constraints():
     assert checks["each stimulus once"] and checks["same content twice in a row"] == 0 and checks["training trials"] == 1
 
 
-def test_claims_page_lists_every_claim_and_unrun_ones():
+def test_claims_page_lists_every_claim_and_unrun_ones(tmp_path, monkeypatch):
     from dlic_lib import claims
 
+    monkeypatch.setenv("DLIC_RESULTS_DIR", str(tmp_path))  # no records from other tests of the session
     claims.record_claim("C27", ours="x", setup="s", verdict="reproduced", why="w", chapter="07_metrics_for_learned_codecs",
                         profile="smoke")
     table = claims_summary.all_claims("quick")
