@@ -22,7 +22,7 @@ from .errors import DlicError
 
 __all__ = [
     "Profile", "PROFILES", "PROFILE_NAMES", "CHAPTERS", "PARAMETER_RULES", "Rule",
-    "get_profile", "chapter_settings", "check_parameter",
+    "get_profile", "chapter_settings", "settings_from", "check_parameter",
 ]
 
 #: seed 000's four target rates (Section 4.2.C)
@@ -151,9 +151,18 @@ def chapter_settings(chapter: str, profile: str, **overrides: Any) -> dict[str, 
     """A copy of ``chapter``'s settings at ``profile`` with non-``None`` ``overrides``; unknown keys refused."""
     if chapter not in CHAPTERS:
         raise DlicError(f"chapter {chapter!r} has no settings; known: {', '.join(CHAPTERS)}")
-    if profile not in CHAPTERS[chapter]:
-        raise DlicError(f"chapter {chapter} has no settings for profile {profile!r}")
-    settings = dict(CHAPTERS[chapter][profile])
+    return settings_from(CHAPTERS[chapter], chapter, profile, **overrides)
+
+
+def settings_from(table: dict[str, dict[str, Any]], chapter: str, profile: str, **overrides: Any) -> dict[str, Any]:
+    """A copy of ``table[profile]`` (one chapter's settings per profile) with non-``None`` ``overrides``.
+
+    An unknown profile or setting is a one-line :class:`DlicError` naming what is known.
+    """
+    if profile not in table:
+        raise DlicError(f"unknown profile {profile!r}: chapter {chapter} has no settings for it; expected one of "
+                        f"{', '.join(table)}")
+    settings = dict(table[profile])
     for key, value in overrides.items():
         if key not in settings:
             raise DlicError(f"unknown setting {key!r} for chapter {chapter}; expected one of {', '.join(settings)}")

@@ -15,7 +15,7 @@ from dlic_lib.studies import proxiqa as study
 def test_settings_per_profile_and_overrides():
     assert study.settings("quick")["N"] == 32 and study.settings("full")["N"] == 192
     assert study.settings("quick", kodak=3, highres=None)["kodak"] == 3
-    with pytest.raises(DlicError, match="unknown ProxIQA setting"):
+    with pytest.raises(DlicError, match="unknown setting .colour. for chapter 06_proxiqa"):
         study.settings("quick", colour=1)
     with pytest.raises(DlicError, match="unknown profile"):
         study.settings("huge")

@@ -61,15 +61,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 def chapter_settings(profile: str, **overrides: Any) -> dict[str, Any]:
     """The chapter's settings at ``profile`` with non-``None`` overrides (unknown keys refused)."""
-    if profile not in SETTINGS:
-        raise DlicError(f"unknown profile {profile!r}; expected one of {', '.join(SETTINGS)}")
-    cfg = {**SETTINGS[profile], "profile": profile}
-    for key, value in overrides.items():
-        if key not in cfg:
-            raise DlicError(f"unknown setting {key!r} for chapter {CHAPTER}; expected one of {', '.join(cfg)}")
-        if value is not None:
-            cfg[key] = value
-    return cfg
+    from ..profiles import settings_from
+
+    return {**settings_from(SETTINGS, CHAPTER, profile, **overrides), "profile": profile}
 
 
 def _milestones(cfg: dict, steps: int) -> tuple[int, ...]:

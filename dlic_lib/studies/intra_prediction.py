@@ -42,15 +42,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 def chapter_settings(profile: str, **overrides: Any) -> dict[str, Any]:
     """The chapter's settings at ``profile`` with non-``None`` overrides (unknown keys refused)."""
-    if profile not in SETTINGS:
-        raise DlicError(f"unknown profile {profile!r}; expected one of {', '.join(SETTINGS)}")
-    settings = {**SETTINGS[profile], "profile": profile}
-    for key, value in overrides.items():
-        if key not in settings:
-            raise DlicError(f"unknown setting {key!r} for chapter {CHAPTER}; expected one of {', '.join(settings)}")
-        if value is not None:
-            settings[key] = value
-    return settings
+    from ..profiles import settings_from
+
+    return {**settings_from(SETTINGS, CHAPTER, profile, **overrides), "profile": profile}
 
 
 def ae_settings(settings: dict[str, Any], architecture: str):

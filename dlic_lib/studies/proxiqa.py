@@ -51,15 +51,9 @@ _CONVENTIONAL_QUALITIES = {"jpeg2000": (10, 20, 40, 80, 160), "hevc": (22, 27, 3
 
 def settings(profile: str, **overrides: Any) -> dict[str, Any]:
     """A copy of the settings at ``profile`` with non-``None`` overrides; unknown keys are refused."""
-    if profile not in SETTINGS:
-        raise DlicError(f"unknown profile {profile!r}; expected one of {', '.join(SETTINGS)}")
-    out = dict(SETTINGS[profile])
-    for key, value in overrides.items():
-        if key not in out:
-            raise DlicError(f"unknown ProxIQA setting {key!r}; expected one of {', '.join(out)}")
-        if value is not None:
-            out[key] = value
-    return out
+    from ..profiles import settings_from
+
+    return settings_from(SETTINGS, "06_proxiqa", profile, **overrides)
 
 
 # -- training ------------------------------------------------------------------------------------------
