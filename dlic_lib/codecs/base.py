@@ -229,7 +229,7 @@ class Codec(ABC):
         if key is not None:
             hit = load_cached(self, key)
             if hit is not None:
-                return hit
+                return CodedImage(**hit)
         t0 = time.perf_counter()
         data = self._encode(image, q)
         t1 = time.perf_counter()

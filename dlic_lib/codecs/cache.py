@@ -12,22 +12,20 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from ..config import cache_dir
 from ..data.images import sha256_array
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .base import Codec, CodedImage
 
 __all__ = ["cache_key", "cache_path", "load_cached", "store_cached", "CACHE_FORMAT"]
 
 CACHE_FORMAT = 1
 
 
-def cache_key(codec: "Codec", image: np.ndarray, quality: float | int) -> str | None:
+def cache_key(codec: Any, image: np.ndarray, quality: float | int) -> str | None:
     """The entry key, or ``None`` when the codec cannot be cached (e.g. a user-supplied model)."""
     token = codec.cache_token()
     if token is None:
@@ -47,9 +45,8 @@ def cache_path(codec_name: str, key: str) -> Path:
     return cache_dir() / "codecs" / codec_name / key[:2] / f"{key}.npz"
 
 
-def load_cached(codec: "Codec", key: str) -> "CodedImage | None":
-    from .base import CodedImage
-
+def load_cached(codec: Any, key: str) -> dict | None:
+    """The fields of a cached :class:`~dlic_lib.codecs.base.CodedImage` (``CodedImage(**fields)``), or ``None``."""
     path = cache_path(codec.name, key)
     if not path.is_file():
         return None
@@ -60,10 +57,10 @@ def load_cached(codec: "Codec", key: str) -> "CodedImage | None":
             decoded = z["decoded"].copy()
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
         return None
-    return CodedImage(data=data, decoded=decoded, cached=True, **meta)
+    return {"data": data, "decoded": decoded, "cached": True, **meta}
 
 
-def store_cached(codec: "Codec", key: str, coded: "CodedImage") -> Path:
+def store_cached(codec: Any, key: str, coded: Any) -> Path:
     from ..outputs import atomic_path
 
     path = cache_path(codec.name, key)

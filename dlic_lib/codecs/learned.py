@@ -351,7 +351,7 @@ class LearnedCodec(Codec):
         for i, key in enumerate(keys):
             hit = load_cached(self, key) if key is not None else None
             if hit is not None:
-                results[i] = hit
+                results[i] = CodedImage(**hit)
             else:
                 todo.append(i)
         cuda = self.device().startswith("cuda")
