@@ -58,8 +58,9 @@ def main() -> None:
     ref = build_model("bmshj2018-factorized", N=128, M=192).eval()
     ref.update(force=True)
 
-    root = os.environ.get("DLIC_DATA_MIRROR", "/work/shared/datasets")
-    paths = [os.path.join(root, "kodak", f"kodim{i:02d}.png") for i in range(1, args.images + 1)]
+    from dlic_lib.data import resolve_dataset
+
+    paths = resolve_dataset("kodak", progress=False).images()[: args.images]
     print(f"rnn: {rnn_params:,} weights ({weights}), k = {args.iterations}; "
           f"bmshj2018-factorized N=128 M=192: {param_count(ref):,} weights; torch threads {torch.get_num_threads()}; "
           f"load average {os.getloadavg()[0]:.1f}")
