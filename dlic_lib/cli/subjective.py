@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from ..errors import DlicError
@@ -87,11 +86,9 @@ def _read_csv(path: str, **kwargs):
 
 def _plain(value):
     """JSON-safe Python value (NaN → null, numpy scalars → Python)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    from ..subjective.server.summary import json_value
+
+    return json_value(value)
 
 
 def _records(df) -> list[dict]:

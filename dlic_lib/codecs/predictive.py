@@ -25,7 +25,6 @@ checkpoint zoo's releases for ``profile=`` (residual networks: task ``predictive
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -55,12 +54,9 @@ _THRESHOLD = QualitySpec("threshold_psnr", 19, 43, 30, increasing=True, values=t
 
 
 def _fingerprint(*nets: Any) -> str:
-    from .rnn import weights_fingerprint
+    from .rnn import combined_fingerprint
 
-    h = hashlib.sha256()
-    for net in nets:
-        h.update(b"-" if net is None else bytes.fromhex(weights_fingerprint(net)))
-    return h.hexdigest()
+    return combined_fingerprint(*nets)
 
 
 class PredictiveRnnCodec(Codec):

@@ -55,6 +55,16 @@ def weights_fingerprint(model: Any) -> str:
     return h.hexdigest()
 
 
+def combined_fingerprint(*nets: Any) -> str:
+    """sha256 over the weights fingerprints of several networks (``None`` marks an absent one)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for net in nets:
+        h.update(b"-" if net is None else bytes.fromhex(weights_fingerprint(net)))
+    return h.hexdigest()
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:

@@ -24,7 +24,6 @@ weights sha256[:8] | rANS string`` (18-byte header; the string is everything aft
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -41,12 +40,9 @@ MAGIC, VERSION, HEADER_BYTES = b"VI", 1, 18
 
 
 def _fingerprint(*nets: Any) -> str:
-    from .rnn import weights_fingerprint
+    from .rnn import combined_fingerprint
 
-    h = hashlib.sha256()
-    for net in nets:
-        h.update(b"-" if net is None else bytes.fromhex(weights_fingerprint(net)))
-    return h.hexdigest()
+    return combined_fingerprint(*nets)
 
 
 class VaeIntraCodec(Codec):

@@ -9,10 +9,11 @@ from ..mos import mos_table
 from ..screening import bt500_screening
 from .db import VoteStore
 
-__all__ = ["dashboard_summary"]
+__all__ = ["dashboard_summary", "json_value"]
 
 
-def _plain(value):
+def json_value(value):
+    """JSON-safe Python value (NaN → null, numpy scalars → Python)."""
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -21,7 +22,7 @@ def _plain(value):
 
 
 def _records(df, columns) -> list[dict]:
-    return [{c: _plain(r[c]) for c in columns} for r in df.to_dict(orient="records")]
+    return [{c: json_value(r[c]) for c in columns} for r in df.to_dict(orient="records")]
 
 
 def dashboard_summary(store: VoteStore, base_url: str) -> dict:
