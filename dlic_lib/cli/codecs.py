@@ -24,11 +24,12 @@ def register(subparsers) -> None:
     enc = subparsers.add_parser("encode", help="encode an image with one codec (at a quality or a target bpp)")
     enc.add_argument("input", type=Path, help="input image (PNG, ...)")
     enc.add_argument("--codec", required=True, help="codec name (see 'dlic codecs list')")
-    how = enc.add_mutually_exclusive_group(required=True)
+    how = enc.add_mutually_exclusive_group()  # one of them, unless --checkpoint fixes the rate
     how.add_argument("--quality", type=float, help="the codec's rate parameter (quality, QP, CRF, distance, ...)")
     how.add_argument("--bpp", type=float,
                      help="target bits per pixel (searches the rate parameter; HEVC, VVC and AV1 use fine-step modes)")
     enc.add_argument("-o", "--output", type=Path, required=True, help="where to write the stored bytes")
+    enc.add_argument("--checkpoint", type=Path, help="learned codecs: a release file of trained weights (its rate is the release's)")
     enc.add_argument("--decoded", type=Path, help="also write the decoded image as PNG")
     enc.add_argument("--tolerance", type=float, default=0.02, help="relative bpp tolerance for --bpp (default 0.02)")
     enc.add_argument("--not-above", action="store_true", help="with --bpp: never exceed the target")
@@ -41,6 +42,7 @@ def register(subparsers) -> None:
     dec.add_argument("--codec", required=True, help="codec name used to encode")
     dec.add_argument("--quality", type=int, help="learned codecs: the quality level (model) used to encode")
     dec.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
+    dec.add_argument("--checkpoint", type=Path, help="learned codecs: the release file the bytes were coded with")
     _add_options(dec)
     dec.set_defaults(func=_decode)
 
@@ -111,6 +113,13 @@ def _parse_options(items: list[str], codec: str) -> dict:
     return out
 
 
+def _with_checkpoint(options: dict, args: argparse.Namespace) -> dict:
+    """``--checkpoint PATH`` as the codec option ``checkpoint`` (for codecs that take one)."""
+    if args.checkpoint is not None:
+        options["checkpoint"] = str(args.checkpoint)
+    return options
+
+
 def _list(args: argparse.Namespace) -> int:
     from ..codecs import list_codecs
 
@@ -130,7 +139,9 @@ def _encode(args: argparse.Namespace) -> int:
     from ..data import read_image, write_png
     from ..outputs import atomic_paths, check_output
 
-    options = _parse_options(args.option, args.codec)
+    options = _with_checkpoint(_parse_options(args.option, args.codec), args)
+    if args.quality is None and args.bpp is None and args.checkpoint is None:
+        raise DlicError("one of --quality or --bpp is required (or --checkpoint, for a learned codec's release)")
     if args.bpp is not None:  # fine rate parameters (fractional CRF/QP) unless the user set them
         options = targeting_options(args.codec, **options)
         if not (args.bpp > 0 and math.isfinite(args.bpp)):
@@ -167,7 +178,7 @@ def _decode(args: argparse.Namespace) -> int:
     from ..data import write_png
     from ..outputs import atomic_path, check_output
 
-    codec = get_codec(args.codec, **_parse_options(args.option, args.codec))
+    codec = get_codec(args.codec, **_with_checkpoint(_parse_options(args.option, args.codec), args))
     codec.require_available()
     if args.input.is_dir():
         raise DlicError(f"expected a bitstream file, got a folder: {args.input}")

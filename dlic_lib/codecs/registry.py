@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import DlicError
 from .base import Codec
+from .bls2017 import BLS_CODECS  # BLS of the ProxIQA chapter (seed 004)
 from .ffmpeg_codecs import Av1Codec, HevcCodec, JpegXlCodec, VvcCodec
 from .hybrid import HYBRID_CODECS  # luma JPEG wrapped in CNNs (seed 001)
 from .learned import LEARNED_ARCHITECTURES, LearnedCodec
@@ -19,7 +20,7 @@ __all__ = ["CONVENTIONAL_CODECS", "LEARNED_CODECS", "CODECS", "get_codec", "code
 CONVENTIONAL_CODECS: dict[str, type[Codec]] = {
     cls.name: cls for cls in (JpegCodec, Jpeg2000Codec, WebpCodec, HevcCodec, VvcCodec, Av1Codec, JpegXlCodec)
 }
-LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name, *PREDICTIVE_CODECS, *VAE_CODECS)
+LEARNED_CODECS: tuple[str, ...] = (*LEARNED_ARCHITECTURES, RnnCodec.name, *PREDICTIVE_CODECS, *VAE_CODECS, *BLS_CODECS)
 CODECS: tuple[str, ...] = (*CONVENTIONAL_CODECS, *LEARNED_CODECS, *HYBRID_CODECS)
 
 
@@ -48,6 +49,8 @@ def get_codec(name: str, **options: Any) -> Codec:
             return PREDICTIVE_CODECS[key](**options)
         if key in VAE_CODECS:
             return VAE_CODECS[key](**options)
+        if key in BLS_CODECS:
+            return BLS_CODECS[key](**options)
         if key in HYBRID_CODECS:
             return HYBRID_CODECS[key](**options)
     except TypeError as exc:
