@@ -206,15 +206,6 @@ def _cell_in_worker(*args) -> tuple[list[dict], list[tuple[str, type]]]:
     return rows, [(str(w.message), w.category) for w in caught]
 
 
-def _init_worker(threads: int) -> None:
-    import os
-
-    import torch
-
-    os.environ["OMP_NUM_THREADS"] = str(threads)
-    torch.set_num_threads(threads)
-
-
 def run_grid(
     images: Mapping[str, Mapping[str, str | Path]],
     settings: Sequence[CodecSetting],
@@ -225,6 +216,7 @@ def run_grid(
     device: str | None = None,
     progress: bool = True,
     jobs: int | None = None,
+    executor: Any = None,
 ) -> GridResult:
     """Code ``images`` (``{dataset: {image name: path}}``) with every setting and measure ``metrics``.
 
@@ -233,7 +225,9 @@ def run_grid(
     learned codec without weights offline) is skipped and reported in ``GridResult.skipped``;
     any other failure stops the run with the image and setting named. ``jobs`` conventional cells
     are coded side by side in worker processes (default: one per CPU core, at most 4; learned
-    codecs run in this process); the table is the same, row for row, as with ``jobs=1``.
+    codecs run in this process); the table is the same, row for row, as with ``jobs=1``. ``executor``
+    (default: ``DLIC_SCHEDULER`` if set, else ``"local"``) sends the cells to a Dask cluster instead
+    (:mod:`dlic_lib.executors`); rows are still written here, one cell at a time.
     """
     import pandas as pd
 
@@ -306,14 +300,11 @@ def run_grid(
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise DlicError(f"run_grid: jobs must be a positive integer, got {jobs!r}")
     jobs = min(jobs or max(1, min(4, os.cpu_count() or 1)), max(len(args), 1))
-    pool, futures = None, {}
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    from .executors import open_executor
 
-        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                   initargs=(max(1, (os.cpu_count() or 1) // jobs),))
-        futures = {key: pool.submit(_cell_in_worker, *a) for key, a in args.items()}
+    pool = open_executor(executor, jobs=jobs, threads=max(1, (os.cpu_count() or 1) // jobs)) if args else None
+    futures = ({key: pool.submit(_cell_in_worker, *a, resources={"CPU": 1}, name="codec-cell") for key, a in args.items()}
+               if pool is not None else {})
 
     def cell_rows(key) -> list[dict]:
         if key not in futures:

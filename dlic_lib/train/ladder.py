@@ -66,7 +66,8 @@ def train_ladder(
 
     Finished runs are not retrained (their registry entry is refreshed). ``overrides`` replace profile
     sizes (steps, N, M, crop, batch, lr, ...); ``jobs`` rungs train side by side on a CPU
-    (:func:`~dlic_lib.train.parallel.train_all`); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
+    (:func:`~dlic_lib.train.parallel.train_all`), or every rung at once on a Dask cluster with
+    ``executor=`` (:mod:`dlic_lib.executors`); ``train_kwargs`` go to :func:`dlic_lib.train.train`.
     With ``warm_start`` the lowest λ trains from scratch and every other rung starts from the
     released weights of the rung below it (one after another), for ``warm_steps`` steps (default:
     the profile's or ``overrides``' steps). Returns the
