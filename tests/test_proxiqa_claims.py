@@ -95,3 +95,15 @@ def test_c48_headline_31_is_a_per_image_maximum(tables):
     t2 = tables[1].copy()
     t2.loc[(t2["codec"] == "BLS VMAF_p") & (t2["bd_metric"] == "vmaf"), "mean_pct"] = -31.0
     assert pc.verdict_c48(tables[0], t2)[0] == "not reproduced"
+
+
+def test_c42_to_c44_say_why_a_setting_is_absent_or_unmeasured():
+    reason = "SSIM_p and MS-SSIM_p: not run at the smoke profile (runs at quick and full)"
+    assert pc.verdict_c42(None, None, not_run=reason) == ("not testable here", reason)
+    assert "no overlapping" in pc.verdict_c42((float("nan"), 3.0), (-12.0, 9.0))[1]
+    assert pc.verdict_c43(-25.0, -40.0, not_run="BMSHJ: not run")[1] == "BMSHJ: not run"
+    assert "no overlapping" in pc.verdict_c43(None, -40.0)[1]
+    ssim = {"direct": -29.0, "direct+pixel": None, "ssim_p": -19.0}
+    psnr = {"direct": 130.0, "direct+pixel": 15.0, "ssim_p": 16.0}
+    assert "no overlapping" in pc.verdict_c44(ssim, psnr)[1]
+    assert pc.verdict_c44(None, None, not_run="Table IV: not run")[1] == "Table IV: not run"

@@ -14,6 +14,11 @@ from dlic_lib.studies import proxiqa as study
 
 def test_settings_per_profile_and_overrides():
     assert study.settings("quick")["N"] == 32 and study.settings("full")["N"] == 192
+    assert study.settings("smoke")["profile"] == "smoke"
+    # the extra trainings (C42-C44) are small at quick: two rungs, fine-tuned for a few hundred steps at most
+    quick = study.settings("quick")
+    assert len(quick["extra_rungs"]) == 2 and quick["extra_steps"] <= 300 and quick["msssim_patch"] >= 161
+    assert study.settings("smoke")["extra_rungs"] == () and study.settings("full")["bmshj_steps"]
     assert study.settings("quick", kodak=3, highres=None)["kodak"] == 3
     with pytest.raises(DlicError, match="unknown setting .colour. for chapter 06_proxiqa"):
         study.settings("quick", colour=1)
@@ -21,20 +26,38 @@ def test_settings_per_profile_and_overrides():
         study.settings("huge")
 
 
-def test_code_image_writes_real_bytes_that_decode_to_the_reconstruction(kodim_crop):
+def _bls_release(path, lmbda=0.0067):
+    from dlic_lib.zoo import RELEASE_FORMAT
+
     torch.manual_seed(0)
     net = BLS2017(8).eval()
     net.update(force=True)
-    image = kodim_crop[:70, :90]  # not a multiple of 16: padded, then cropped back
-    data, decoded, enc_s, dec_s = study.code_image(net, image)
-    assert decoded.shape == image.shape and decoded.dtype == np.uint8 and enc_s > 0 and dec_s > 0
-    from dlic_lib.codecs.learned import unpack_strings
+    settings = {"proxy": "none", "target": "vmaf", "N": 8, "lmbda": lmbda, "alpha": 0.5}
+    torch.save({"format": RELEASE_FORMAT, "settings": settings, "state_dict": net.state_dict()}, path)
+    return path
 
-    w, h, strings = unpack_strings(data)
-    assert (w, h) == (90, 70) and len(strings) == 1
-    with torch.no_grad():  # the decoder alone, from the stored bytes
-        again = net.decompress([strings], (5, 6))["x_hat"][0, :, :70, :90]
-    assert np.array_equal(again.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy(), decoded)
+
+def test_releases_are_coded_by_the_registered_codecs(kodim_crop, tmp_path):
+    from dlic_lib.codecs import LearnedCodec
+    from dlic_lib.codecs.bls2017 import Bls2017Codec, parse_header
+
+    image = kodim_crop[:70, :90]  # not a multiple of 16: padded, then cropped back
+    codec = study.release_codec(_bls_release(tmp_path / "bls.pt"))
+    assert isinstance(codec, Bls2017Codec)
+    coded = codec.encode(image, use_cache=False)
+    assert coded.decoded.shape == image.shape and parse_header(coded.data)["lmbda"] == 0.0067
+    assert np.array_equal(Bls2017Codec(checkpoint=str(tmp_path / "bls.pt")).decode(coded.data), coded.decoded)
+    # a BMSHJ release of the same task goes through the CompressAI codec with its network
+    from dlic_lib.train.tasks.proxiqa import build_codec
+    from dlic_lib.zoo import RELEASE_FORMAT
+
+    net = build_codec("bmshj2018-hyperprior", 8).eval()
+    net.update(force=True)
+    torch.save({"format": RELEASE_FORMAT, "settings": {"proxy": "none", "architecture": "bmshj2018-hyperprior", "N": 8},
+                "state_dict": net.state_dict()}, tmp_path / "bmshj.pt")  # fmt: skip
+    other = study.release_codec(tmp_path / "bmshj.pt")
+    assert isinstance(other, LearnedCodec) and other.name == "bmshj2018-hyperprior"
+    assert other.encode(image, use_cache=False).decoded.shape == image.shape
 
 
 def _curves() -> pd.DataFrame:
@@ -79,3 +102,51 @@ def test_tiles_and_agreement_table():
     table = study.agreement_table(pairs).set_index("predictor")
     assert table.loc["a", "plcc"] == pytest.approx(1.0) and table.loc["a", "rmse"] == pytest.approx(2.0)
     assert table.loc["b", "srocc"] == pytest.approx(-1.0) and table.loc["a", "tiles"] == 50
+
+
+def _results(extras: bool, bmshj: bool) -> dict:
+    """Chapter results built from synthetic RD curves (every setting of the profile present)."""
+    codecs = {"BLS-MSE": 1.0, "BLS VMAF_p": 0.8}
+    if extras:
+        codecs.update({"BLS SSIM_p": 0.85, "BLS MS-SSIM_p": 0.83, "BLS SSIM direct": 0.7, "BLS SSIM direct + MSE": 0.78})
+    if bmshj:
+        codecs.update({"BMSHJ MSE": 0.75, "BMSHJ VMAF_p": 0.55})
+    rows = []
+    for image in ("kodim01", "kodim19"):
+        for codec, factor in codecs.items():
+            for bpp in (0.1, 0.2, 0.4, 0.8):
+                r = bpp * factor
+                rows.append({"dataset": "Kodak", "image": image, "codec": codec, "lmbda": bpp, "bpp": r,
+                             "vmaf": 30 + 20 * np.log2(bpp / 0.1), "psnr": 25 + 3 * np.log2(bpp / 0.1) - (factor < 1),
+                             "ssim": 0.8 + 0.04 * np.log2(bpp / 0.1), "msssim": 0.9 + 0.02 * np.log2(bpp / 0.1),
+                             "encode_ms": 10.0, "decode_ms": 12.0})  # fmt: skip
+    rd = pd.DataFrame(rows)
+    per_image, summary = study.bd_summary(rd)
+    mse = rd[rd["codec"] == "BLS-MSE"]
+    conv = pd.concat([mse.assign(codec=name, bpp=mse["bpp"] * f, encode_ms=40.0) for name, f in (("x265 420", 1.25), ("JPEG 2000", 1.4))])
+    cfg = study.settings("quick" if extras else "smoke", bmshj_steps=(1, 1, 1) if bmshj else None)
+    frozen = pd.DataFrame({"setting": ["frozen", "alternating"], "gap": [60.0, 2.0]})
+    return {"settings": cfg, "rd": rd, "conventional": conv, "per_image": per_image, "summary": summary,
+            "frozen": frozen, "savings": study.kodim19_savings(pd.concat([rd, conv]))}
+
+
+@pytest.mark.parametrize("extras,bmshj", [(True, True), (True, False), (False, False)])
+def test_verdicts_cover_every_claim(extras, bmshj):
+    from dlic_lib.claims import VERDICTS
+
+    v = study.verdicts(_results(extras, bmshj)).set_index("id")
+    assert list(v.index) == [f"C{i}" for i in range(40, 49)]
+    assert v["verdict"].isin(VERDICTS).all() and (v["why"].str.len() > 0).all()
+    computed = {"C40", "C41", "C45", "C46", "C47", "C48"} | ({"C42", "C44"} if extras else set()) | ({"C43"} if bmshj else set())
+    for claim in computed:
+        assert v.loc[claim, "verdict"] != "not testable here", (claim, v.loc[claim, "why"])
+    if extras:  # own-metric gains of 15-17 %, PSNR costs: partly reproduced; Table IV's ordering holds
+        assert "ssim_p: own metric -15.00 %" in v.loc["C42", "why"]
+        assert v.loc["C44", "verdict"] in ("partly reproduced", "reproduced")
+    else:
+        assert v.loc["C42", "why"] == "SSIM_p and MS-SSIM_p: not run at the smoke profile (runs at quick and full)"
+        assert v.loc["C44", "why"] == "Table IV's trainings: not run at the smoke profile (runs at quick and full)"
+    if bmshj:
+        assert v.loc["C43", "verdict"] == "reproduced" and "BMSHJ VMAF_p -45.00 %" in v.loc["C43", "why"]
+    else:
+        assert v.loc["C43", "why"].startswith("BMSHJ: not run at the") and v.loc["C43", "why"].endswith("(runs at full)")

@@ -211,7 +211,7 @@ class Bls2017Codec(Codec):
         h, w = image.shape[:2]
         if w > 65535 or h > 65535:
             raise DlicError(f"bls2017: image size {w}×{h} is outside 1..65535")
-        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float().div_(255.0)
+        x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float().div_(255.0)
         x = F.pad(x, (0, -(-w // STRIDE) * STRIDE - w, 0, -(-h // STRIDE) * STRIDE - h), mode="replicate")
         with torch.inference_mode():
             string = net.compress(x)["strings"][0][0]

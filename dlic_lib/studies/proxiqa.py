@@ -7,15 +7,23 @@ What runs (notes on seed 004, B3):
    libvmaf labels (:class:`dlic_lib.train.tasks.proxiqa.ProxiqaTask`);
 3. the frozen-proxy experiment (Fig. 6, C46): a proxy pre-trained on JPEG/blur/noise patches with
    libvmaf labels, frozen, then used as the only distortion loss (``alpha = 1``) of one rung;
-4. Kodak and the high-resolution stand-in coded with real rANS bitstreams; per image bpp from the
-   bytes, libvmaf VMAF, SSIM, MS-SSIM and PSNR by eq. 12; per-image BD-rates against BLS-MSE, mean and
-   population SD; kodim19 against JPEG 2000 and x265 (C47); encode/decode times (C45).
+4. on ``extra_rungs``: SSIM_p and MS-SSIM_p (C42), direct SSIM training with and without the pixel
+   loss (Table IV, C44); where ``bmshj_steps`` is set, BMSHJ with MSE and VMAF_p (C43)
+   (:mod:`dlic_lib.studies.proxiqa_train`);
+5. Kodak and the high-resolution stand-in coded by the ``bls2017`` codec (real rANS bitstreams, exact
+   decoding); per image bpp from the bytes, libvmaf VMAF, SSIM, MS-SSIM and PSNR by eq. 12; per-image
+   BD-rates against BLS-MSE, mean and population SD; kodim19 against JPEG 2000 and x265 (C47);
+   encode/decode times (C45). The settings of item 4 are coded on Kodak only (their claims are Kodak's).
+
+What ``quick`` adds for item 4, extrapolated from smoke-sized runs of the same code (N = 32, batch 8,
+on the book's 2-core CPU while other jobs ran): 8 fine-tuning runs of 150 steps at about 0.25 s
+(128², direct SSIM) to 0.5 s (176², MS-SSIM_p alternating) per step, about 6 min; coding and
+scoring 4 settings × 2 λ × 24 Kodak images, about 2 min. BMSHJ runs at ``smoke`` (the code path)
+and ``full`` only: its own MSE ladder does not fit ``quick``'s 15 minutes.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +31,37 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..errors import DlicError
+from .proxiqa_train import release_paths, train_all
 
-__all__ = ["SETTINGS", "settings", "train_all", "code_image", "score_pair", "evaluate", "conventional_points",
+__all__ = ["SETTINGS", "LABELS", "settings", "train_all", "release_codec", "score_pair", "evaluate", "conventional_points",
            "frozen_example", "bd_summary", "kodim19_savings", "chapter_images", "run", "verdicts", "proxy_agreement",
            "agreement_table", "training_logs"]  # fmt: skip
 
 _LADDER = (0.0018, 0.0067, 0.025, 0.0932)
+#: release key → curve label; the first two are coded on every set, the others on Kodak
+LABELS = {"mse": "BLS-MSE", "vmaf_p": "BLS VMAF_p", "ssim_p": "BLS SSIM_p", "ms_ssim_p": "BLS MS-SSIM_p",
+          "ssim_direct": "BLS SSIM direct", "ssim_direct_pixel": "BLS SSIM direct + MSE", "bmshj_mse": "BMSHJ MSE",
+          "bmshj_vmaf_p": "BMSHJ VMAF_p"}  # fmt: skip
 
 #: the chapter's settings per profile (λ: CompressAI's MSE convention; VMAF_p uses 2·λ with α = 0.5)
 SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(N=8, lambdas=(0.0067, 0.0932), mse_steps=(8, 4), crop=64, batch=4, patch=64,
                   vmafp_warmup=1, vmafp_steps=2, pretrain_steps=3, frozen_steps=2, frozen_rung=0,
-                  kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2, agreement_tiles=4),
+                  kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2, agreement_tiles=4,
+                  extra_rungs=(), extra_steps=0, extra_warmup=0, extra_batch=4, extra_kodak=0, msssim_patch=176,
+                  bmshj_steps=None),
     "quick": dict(N=32, lambdas=_LADDER, mse_steps=(2000, 1000), crop=96, batch=8, patch=128,
                   vmafp_warmup=100, vmafp_steps=250, pretrain_steps=400, frozen_steps=250, frozen_rung=1,
                   kodak=24, highres=8, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
-                  conventional_points=6, agreement_tiles=24),
+                  conventional_points=6, agreement_tiles=24,
+                  extra_rungs=(1, 2), extra_steps=60, extra_warmup=40, extra_batch=4, extra_kodak=8, msssim_patch=176,
+                  bmshj_steps=None),
     "full": dict(N=192, lambdas=(0.0009, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932), mse_steps=(2_000_000, 2_000_000),
                  crop=256, batch=8, patch=128, vmafp_warmup=1000, vmafp_steps=100_000, pretrain_steps=20_000,
                  frozen_steps=20_000, frozen_rung=3, kodak=24, highres=8, max_side=None,
                  conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6,
-                 agreement_tiles=24),
+                 agreement_tiles=24, extra_rungs=tuple(range(8)), extra_steps=100_000, extra_warmup=1000,
+                 extra_batch=8, extra_kodak=24, msssim_patch=192, bmshj_steps=(2_000_000, 2_000_000, 100_000)),
 }  # fmt: skip
 _CONVENTIONAL_QUALITIES = {"jpeg2000": (10, 20, 40, 80, 160), "hevc": (22, 27, 32, 37, 42, 47)}
 
@@ -53,61 +70,23 @@ def settings(profile: str, **overrides: Any) -> dict[str, Any]:
     """A copy of the settings at ``profile`` with non-``None`` overrides; unknown keys are refused."""
     from ..profiles import settings_from
 
-    return settings_from(SETTINGS, "06_proxiqa", profile, **overrides)
-
-
-# -- training ------------------------------------------------------------------------------------------
-def train_all(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = None) -> dict[str, Any]:
-    """Train (or find, when already done) every network; release paths by setting and λ."""
-    from ..train.task import Trainer
-    from ..train.tasks.proxiqa import ProxiqaSettings, ProxiqaTask
-
-    def fit(settings: ProxiqaSettings) -> Path:
-        # float32: on a 2-core CPU with native bfloat16, BLS steps under bfloat16 autocast took 2.5× as
-        # long as in float32 (N = 64, 96² crops, batch 8; both channels-last)
-        trainer = Trainer(ProxiqaTask(settings), progress=progress, runs_dir=runs_dir, amp=False)
-        return trainer.fit().run_dir / "release.pt"
-
-    base = ProxiqaSettings(N=cfg["N"], batch=cfg["batch"], patch=cfg["crop"], val_patches=1 if cfg["N"] < 32 else 4)
-    out: dict[str, Any] = {"mse": {}, "vmaf_p": {}}
-    previous = None
-    for i, lam in enumerate(cfg["lambdas"]):
-        steps = cfg["mse_steps"][0 if i == 0 else 1]
-        out["mse"][lam] = previous = fit(replace(base, proxy="none", lmbda=lam, steps=steps,
-                                                 init_codec=str(previous) if previous else None))  # fmt: skip
-    alt = replace(base, proxy="alternating", patch=cfg["patch"], alpha=0.5, steps=cfg["vmafp_steps"],
-                  proxy_warmup=cfg["vmafp_warmup"])  # fmt: skip
-    for lam, mse_path in out["mse"].items():
-        out["vmaf_p"][lam] = fit(replace(alt, lmbda=2 * lam, init_codec=str(mse_path)))
-    out["proxy"] = fit(replace(alt, proxy="pretrain", steps=cfg["pretrain_steps"], proxy_warmup=0))
-    lam = cfg["lambdas"][cfg["frozen_rung"]]
-    out["frozen"] = (lam, fit(replace(alt, proxy="frozen", alpha=1.0, lmbda=2 * lam, steps=cfg["frozen_steps"],
-                                      proxy_warmup=0, init_codec=str(out["mse"][lam]), init_proxy=str(out["proxy"]))))  # fmt: skip
-    return out
+    return {**settings_from(SETTINGS, "06_proxiqa", profile, **overrides), "profile": profile}
 
 
 # -- coding and scoring --------------------------------------------------------------------------------
-def code_image(net: Any, image: np.ndarray) -> tuple[bytes, np.ndarray, float, float]:
-    """Real bitstream of ``image`` (RGB uint8) with a BLS ``net``: stored bytes, decoded image, encode/decode s."""
-    import torch.nn.functional as F
+def release_codec(path: str | Path) -> Any:
+    """The codec of a release: ``bls2017`` (:class:`~dlic_lib.codecs.bls2017.Bls2017Codec`), or BMSHJ through
+    :class:`~dlic_lib.codecs.learned.LearnedCodec` with the release's network."""
+    from ..codecs import LearnedCodec
+    from ..codecs.bls2017 import Bls2017Codec
+    from ..zoo import load_release as read
 
-    from ..codecs.learned import pack_strings, unpack_strings
+    architecture = read(path).get("settings", {}).get("architecture", "bls2017")
+    if architecture == "bls2017":
+        return Bls2017Codec(checkpoint=str(path))
+    from ..train.tasks.proxiqa import load_release
 
-    h, w = image.shape[:2]
-    s = net.downsampling_factor
-    x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
-    ph, pw = -(-h // s) * s, -(-w // s) * s
-    x = F.pad(x, (0, pw - w, 0, ph - h), mode="replicate")
-    with torch.inference_mode():
-        t0 = time.perf_counter()
-        enc = net.compress(x)
-        data = pack_strings(w, h, [enc["strings"][0][0]])
-        t1 = time.perf_counter()
-        w2, h2, strings = unpack_strings(data, "bls2017")
-        x_hat = net.decompress([strings], (-(-h2 // s), -(-w2 // s)))["x_hat"]
-        t2 = time.perf_counter()
-    out = x_hat[0, :, :h2, :w2].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
-    return data, np.ascontiguousarray(out), t1 - t0, t2 - t1
+    return LearnedCodec(architecture, model=load_release(path)[0])
 
 
 def score_pair(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
@@ -122,17 +101,15 @@ def score_pair(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
 
 def evaluate(releases: dict[float, Path], label: str, images: dict[str, np.ndarray], dataset: str) -> pd.DataFrame:
     """One row per (image, λ) of a BLS setting: bpp from the bytes, metrics, times."""
-    from ..train.tasks.proxiqa import load_release
-
     rows = []
     for lam, path in releases.items():
-        net = load_release(path)[0]
-        code_image(net, next(iter(images.values())))  # warm-up, so the first timed image is not penalised
+        codec = release_codec(path)
+        codec.encode(next(iter(images.values())), use_cache=False)  # warm-up, so the first timed image is not penalised
         for name, image in images.items():
-            data, decoded, enc_s, dec_s = code_image(net, image)
-            rows.append({"dataset": dataset, "image": name, "codec": label, "lmbda": lam,
-                         "bpp": 8 * len(data) / (image.shape[0] * image.shape[1]), **score_pair(image, decoded),
-                         "encode_ms": 1e3 * enc_s, "decode_ms": 1e3 * dec_s})  # fmt: skip
+            coded = codec.encode(image, use_cache=False)
+            rows.append({"dataset": dataset, "image": name, "codec": label, "lmbda": lam, "bpp": coded.bpp,
+                         **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
+                         "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -160,8 +137,9 @@ def frozen_example(frozen: Path, alternating: Path, image: np.ndarray) -> pd.Dat
 
     rows = []
     for label, path in (("frozen proxy (α = 1)", frozen), ("alternating (α = 0.5)", alternating)):
-        codec, proxy, _ = load_release(path)
-        data, decoded, _, _ = code_image(codec, image)
+        proxy = load_release(path)[1]
+        coded = release_codec(path).encode(image, use_cache=False)
+        data, decoded = coded.data, coded.decoded
         x = torch.from_numpy(np.array(image, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
         y = torch.from_numpy(np.array(decoded, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 255
         with torch.no_grad():
@@ -196,10 +174,10 @@ def proxy_agreement(releases: dict[str, Any], images: dict[str, np.ndarray], max
     rows = []
     for key in ("mse", "vmaf_p"):
         for lam, path in releases[key].items():
-            codec = load_release(path)[0]
+            codec = release_codec(path)
             for name, image in images.items():
                 ref = _tiles(image, p)[:max_tiles]
-                dist = _tiles(code_image(codec, image)[1], p)[:max_tiles]
+                dist = _tiles(codec.encode(image, use_cache=False).decoded, p)[:max_tiles]
                 x = torch.from_numpy(np.ascontiguousarray(ref)).permute(0, 3, 1, 2).float() / 255
                 y = torch.from_numpy(np.ascontiguousarray(dist)).permute(0, 3, 1, 2).float() / 255
                 truth = vmaf_labels(x, y).numpy()
@@ -298,8 +276,7 @@ def _cache_folder(cfg: dict[str, Any], releases: dict[str, Any]) -> Path:
     from ..config import cache_dir
     from ..data import sha256_file
 
-    paths = [*releases["mse"].values(), *releases["vmaf_p"].values(), releases["proxy"], releases["frozen"][1]]
-    key = json.dumps({"cfg": cfg, "weights": [sha256_file(p) for p in paths]}, sort_keys=True, default=str)
+    key = json.dumps({"cfg": cfg, "weights": [sha256_file(p) for p in release_paths(releases)]}, sort_keys=True, default=str)
     return cache_dir() / "proxiqa" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -312,7 +289,7 @@ def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = 
     releases = train_all(cfg, progress=progress, runs_dir=runs_dir)
     folder = _cache_folder(cfg, releases)
     if (folder / "savings.json").is_file():
-        out: dict[str, Any] = {"releases": releases, "savings": json.loads((folder / "savings.json").read_text())}
+        out: dict[str, Any] = {"releases": releases, "settings": cfg, "savings": json.loads((folder / "savings.json").read_text())}
         for name in _TABLES:
             path = folder / f"{name}.parquet"
             out[name] = pd.read_parquet(path) if path.is_file() else None
@@ -327,10 +304,11 @@ def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = 
 
 def _compute(cfg: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
     images = chapter_images(cfg)
-    rd = pd.concat([evaluate(releases[key], label, ims, dataset)
-                    for dataset, ims in images.items() for key, label in (("mse", "BLS-MSE"), ("vmaf_p", "BLS VMAF_p"))],
-                   ignore_index=True)  # fmt: skip
     kodak = images["Kodak"]
+    subset = dict(list(kodak.items())[: cfg["extra_kodak"]])  # the extra settings: their claims are Kodak's
+    rd = pd.concat([evaluate(releases[key], label, ims if key in ("mse", "vmaf_p") else subset, dataset)
+                    for dataset, ims in images.items() for key, label in LABELS.items()
+                    if releases.get(key) and (dataset == "Kodak" or key in ("mse", "vmaf_p"))], ignore_index=True)  # fmt: skip
     probe = "kodim19" if "kodim19" in kodak else next(iter(kodak))
     conventional = conventional_points({probe: kodak[probe]}, cfg["conventional"], "Kodak", cfg["conventional_points"])
     lam, frozen_path = releases["frozen"]
@@ -338,7 +316,7 @@ def _compute(cfg: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
     per_image, summary = bd_summary(rd)
     agreement = proxy_agreement(releases, kodak, max_tiles=cfg["agreement_tiles"])
     savings = kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}
-    return {"releases": releases, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
+    return {"releases": releases, "settings": cfg, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
             "summary": summary, "agreement": agreement, "logs": training_logs(releases), "savings": savings}
 
 
@@ -365,12 +343,34 @@ def verdicts(results: dict[str, Any]) -> pd.DataFrame:
     gaps = (None, None) if frozen is None else (float(frozen["gap"].iloc[0]), float(frozen["gap"].iloc[1]))
     ours_max = float(wide["vmaf"].min()) if wide is not None and len(wide) else None
     t1, t2 = published_table("seed004_table1_kodak_bdrate"), published_table("seed004_table2_mean_bdrate")
+    cfg = results.get("settings") or {}
+
+    def trained(key: str) -> bool:
+        return bool(cfg.get(key))
+
+    def missing(key: str, what: str) -> str | None:
+        """Why ``what`` is absent: the profile leaves it out (and where it runs), or ``None`` when it ran."""
+        if trained(key):
+            return None
+        where = [p for p, c in SETTINGS.items() if c.get(key)]
+        return f"{what}: not run at the {cfg.get('profile', 'this')} profile (runs at {' and '.join(where)})"
+
+    def pair(label: str, metric: str) -> tuple[float | None, float | None] | None:
+        return (mean("Kodak", metric, label), mean("Kodak", "psnr", label)) if trained("extra_rungs") else None
+
+    def table4() -> tuple[dict, dict]:
+        labels = {"direct": "BLS SSIM direct", "direct+pixel": "BLS SSIM direct + MSE", "ssim_p": "BLS SSIM_p"}
+        return tuple({k: mean("Kodak", metric, v) for k, v in labels.items()} for metric in ("ssim", "psnr"))
+
     rows = {
         "C40": pc.verdict_c40(mean("Kodak", "vmaf"), mean("High-res stand-in", "vmaf")),
         "C41": pc.verdict_c41(wide),
-        "C42": pc.verdict_c42(None, None),
-        "C43": pc.verdict_c43(None, None),
-        "C44": pc.verdict_c44(None, None),
+        "C42": pc.verdict_c42(*(pair(label, metric) for label, metric in (("BLS SSIM_p", "ssim"), ("BLS MS-SSIM_p", "msssim"))),
+                              not_run=missing("extra_rungs", "SSIM_p and MS-SSIM_p")),  # fmt: skip
+        "C43": pc.verdict_c43(mean("Kodak", "vmaf", "BMSHJ MSE"), mean("Kodak", "vmaf", "BMSHJ VMAF_p"),
+                              not_run=missing("bmshj_steps", "BMSHJ")),  # fmt: skip
+        "C44": pc.verdict_c44(*(table4() if trained("extra_rungs") else (None, None)),
+                              not_run=missing("extra_rungs", "Table IV's trainings")),  # fmt: skip
         "C45": pc.verdict_c45(times),
         "C46": pc.verdict_c46(*gaps),
         "C47": pc.verdict_c47(results["savings"]),

@@ -64,10 +64,17 @@ def verdict_c41(per_image: pd.DataFrame | None, min_share: float = 22 / 24) -> t
     return "not reproduced", text + "; the mean BD-rates do not all have the published signs"
 
 
-def verdict_c42(ssim_p: tuple[float, float] | None, ms_ssim_p: tuple[float, float] | None) -> tuple[str, str]:
-    """``(own-metric mean BD, PSNR mean BD)`` of SSIM_p and MS-SSIM_p on Kodak."""
+def _measured(*values: float | None) -> bool:
+    return all(_ok(v) for v in values)
+
+
+def verdict_c42(ssim_p: tuple[float, float] | None, ms_ssim_p: tuple[float, float] | None,
+                not_run: str | None = None) -> tuple[str, str]:
+    """``(own-metric mean BD, PSNR mean BD)`` of SSIM_p and MS-SSIM_p on Kodak (``not_run``: why they are absent)."""
     if ssim_p is None or ms_ssim_p is None:
-        return NOT_RUN, "SSIM_p and MS-SSIM_p are trained only with the extended setting"
+        return NOT_RUN, not_run or "SSIM_p and MS-SSIM_p were not trained at this profile"
+    if not _measured(*ssim_p, *ms_ssim_p):
+        return NOT_RUN, "SSIM_p or MS-SSIM_p has no BD-rate against BLS-MSE (no overlapping quality range)"
     pairs = {"ssim_p": ssim_p, "ms_ssim_p": ms_ssim_p}
     gains = all(own <= -10 and psnr > 0 for own, psnr in pairs.values())
     close = all(abs(own - PUBLISHED["C42"][k]) <= 5 for k, (own, _) in pairs.items())
@@ -79,10 +86,12 @@ def verdict_c42(ssim_p: tuple[float, float] | None, ms_ssim_p: tuple[float, floa
     return "not reproduced", text
 
 
-def verdict_c43(mse: float | None, vmaf_p: float | None) -> tuple[str, str]:
-    """VMAF BD (vs BLS-MSE) of BMSHJ VMAF_p at least 10 points below BMSHJ MSE."""
+def verdict_c43(mse: float | None, vmaf_p: float | None, not_run: str | None = None) -> tuple[str, str]:
+    """VMAF BD (vs BLS-MSE) of BMSHJ VMAF_p at least 10 points below BMSHJ MSE (``not_run``: why BMSHJ is absent)."""
+    if not_run:
+        return NOT_RUN, not_run
     if not (_ok(mse) and _ok(vmaf_p)):
-        return NOT_RUN, "BMSHJ is trained only with the extended setting"
+        return NOT_RUN, "BMSHJ has no VMAF BD-rate against BLS-MSE (no overlapping quality range)"
     text = f"BMSHJ MSE {mse:+.2f} %, BMSHJ VMAF_p {vmaf_p:+.2f} %"
     if vmaf_p <= mse - 10:
         return "reproduced", text
@@ -91,11 +100,14 @@ def verdict_c43(mse: float | None, vmaf_p: float | None) -> tuple[str, str]:
     return "not reproduced", text
 
 
-def verdict_c44(ssim: Mapping[str, float] | None, psnr: Mapping[str, float] | None) -> tuple[str, str]:
+def verdict_c44(ssim: Mapping[str, float] | None, psnr: Mapping[str, float] | None,
+                not_run: str | None = None) -> tuple[str, str]:
     """SSIM BD: direct < direct+pixel ≤ SSIM_p with a gap ≥ 5 points; PSNR BD of direct far above the others."""
     keys = ("direct", "direct+pixel", "ssim_p")
-    if not ssim or not psnr or not all(_ok(ssim.get(k)) and _ok(psnr.get(k)) for k in keys):
-        return NOT_RUN, "Table IV's three trainings run only with the extended setting"
+    if not ssim or not psnr:
+        return NOT_RUN, not_run or "Table IV's three trainings were not run at this profile"
+    if not all(_ok(ssim.get(k)) and _ok(psnr.get(k)) for k in keys):
+        return NOT_RUN, "a Table IV setting has no BD-rate against BLS-MSE (no overlapping quality range)"
     order = ssim["direct"] < ssim["direct+pixel"] <= ssim["ssim_p"]
     gap = ssim["ssim_p"] - ssim["direct"]
     psnr_far = psnr["direct"] > max(psnr["direct+pixel"], psnr["ssim_p"]) + 20

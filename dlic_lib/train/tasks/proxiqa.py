@@ -14,6 +14,9 @@ One :class:`ProxiqaTask` covers every run of the chapter, chosen by ``proxy``:
 * ``"direct"`` — the metric itself as the loss: ``λ·[α·100·(1 − SSIM) + (1 − α)·255²·MSE] + bpp``
   (Table IV: ``alpha=1`` is eq. 14, ``alpha=0.5`` eq. 13).
 
+The codec is BLS (``architecture="bls2017"``) or BMSHJ (``"bmshj2018-hyperprior"``, CompressAI's scale
+hyperprior with ``N = M``; §IV-C). ``profile`` names the book profile that made the run (in the zoo).
+
 The absolute value in the proxy loss and the pristine anchors follow the authors' script. Codec,
 proxy and their three optimisers (codec, entropy-model quantiles, proxy) live in one training state,
 so a killed run resumes bit for bit. Transforms run under bfloat16 autocast where the trainer enables
@@ -37,10 +40,12 @@ from ..crops import CropSampler, ImagePool, center_crops
 from ..sources import training_data
 from ..task import Release, Task, Trainer
 
-__all__ = ["ProxiqaSettings", "ProxiqaTask", "PROXY_MODES", "TARGETS", "true_scores", "distort_batch", "load_release"]
+__all__ = ["ProxiqaSettings", "ProxiqaTask", "PROXY_MODES", "TARGETS", "ARCHITECTURES", "true_scores", "distort_batch",
+           "build_codec", "load_release"]
 
 PROXY_MODES = ("none", "alternating", "frozen", "pretrain", "direct")
 TARGETS = ("vmaf", "ssim", "ms_ssim")
+ARCHITECTURES = ("bls2017", "bmshj2018-hyperprior")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class ProxiqaSettings:
 
     proxy: str = "alternating"
     target: str = "vmaf"
+    architecture: str = "bls2017"
     N: int = 64
     lmbda: float = 0.0134
     alpha: float = 0.5
@@ -67,10 +73,13 @@ class ProxiqaSettings:
     init_proxy: str | None = None
     val_patches: int = 4
     seed: int = 0
+    profile: str | None = None
 
     def check(self) -> "ProxiqaSettings":
         if self.proxy not in PROXY_MODES:
             raise DlicError(f"proxy must be one of {', '.join(PROXY_MODES)}, got {self.proxy!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise DlicError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}")
         if self.target not in TARGETS:
             raise DlicError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
         if self.proxy == "direct" and self.target == "vmaf":
@@ -154,7 +163,7 @@ class ProxiqaTask(Task):
         return self.s
 
     def describe(self) -> str:
-        return f"BLS {self.s.target}_p ({self.s.proxy}) λ={self.s.lmbda:g}"
+        return f"{'BLS' if self.s.architecture == 'bls2017' else 'BMSHJ'} {self.objective()} λ={self.s.lmbda:g}"
 
     def log_params(self) -> dict:
         return {k: self.config()[k] for k in ("proxy", "target", "N", "lmbda", "alpha", "patch", "batch")}
@@ -170,7 +179,7 @@ class ProxiqaTask(Task):
 
     def build(self, trainer: Trainer) -> dict:
         s = self.s
-        nets: dict = {"codec": BLS2017(s.N)} if s.proxy != "pretrain" else {}
+        nets: dict = {"codec": build_codec(s.architecture, s.N)} if s.proxy != "pretrain" else {}
         if s.proxy != "none":
             nets["proxy"] = ProxIQA(s.patch)
         if not trainer.resuming:
@@ -195,14 +204,18 @@ class ProxiqaTask(Task):
 
     # -- the pieces of a step --------------------------------------------------------------------
     @staticmethod
-    def codec_forward(codec: BLS2017, x: torch.Tensor, trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
+    def codec_forward(codec: Any, x: torch.Tensor, trainer: Trainer) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruction (float32) and bits per pixel; transforms under autocast, entropy model in float32."""
+        n, _, h, w = x.shape
+        if not isinstance(codec, BLS2017):  # BMSHJ: CompressAI's forward, float32 throughout
+            out = codec(x)
+            bpp = sum(torch.log2(v.float()).sum() for v in out["likelihoods"].values()).neg() / (n * h * w)
+            return out["x_hat"].float(), bpp
         with trainer.autocast():
             y = codec.g_a(x)
         y_hat, likelihoods = codec.entropy_bottleneck(y.float())
         with trainer.autocast():
             x_hat = codec.g_s(y_hat)
-        n, _, h, w = x.shape
         bpp = torch.log2(likelihoods.float()).sum().neg() / (n * h * w)
         return x_hat.float(), bpp
 
@@ -338,7 +351,7 @@ class ProxiqaTask(Task):
             codec = trainer.nets["codec"].to("cpu", memory_format=torch.contiguous_format)
             codec.update(force=True)
             blob["state_dict"] = codec.state_dict()
-            entry = {"architecture": "bls2017", "build": {"N": self.s.N},
+            entry = {"architecture": self.s.architecture, "build": _build_args(self.s.architecture, self.s.N),
                      "rate_key": {"lmbda": self.s.lmbda, "alpha": self.s.alpha}}  # fmt: skip
         else:
             blob["state_dict"] = blob["proxy"]
@@ -349,7 +362,20 @@ class ProxiqaTask(Task):
         return Release(blob=blob, entry=entry, val={k: float(last_val[k]) for k in keys if k in last_val})
 
 
-def load_release(path: str | Path) -> tuple[BLS2017 | None, ProxIQA | None, dict]:
+def _build_args(architecture: str, N: int) -> dict:
+    return {"N": N} if architecture == "bls2017" else {"N": N, "M": N}
+
+
+def build_codec(architecture: str, N: int) -> Any:
+    """BLS with ``N`` channels, or BMSHJ (scale hyperprior) with ``N = M``."""
+    if architecture == "bls2017":
+        return BLS2017(N)
+    from ...models import build_model
+
+    return build_model(architecture, **_build_args(architecture, N))
+
+
+def load_release(path: str | Path) -> tuple[Any, ProxIQA | None, dict]:
     """The codec (entropy tables ready) and proxy stored in a release file, with the run's settings."""
     from ...zoo import load_release as read
 
@@ -358,7 +384,13 @@ def load_release(path: str | Path) -> tuple[BLS2017 | None, ProxIQA | None, dict
     proxy_state = blob.get("proxy")
     codec = None
     if settings.get("proxy") != "pretrain":
-        codec = BLS2017.from_state_dict(blob["state_dict"]).eval()
+        architecture = settings.get("architecture", "bls2017")
+        if architecture == "bls2017":
+            codec = BLS2017.from_state_dict(blob["state_dict"]).eval()
+        else:
+            codec = build_codec(architecture, int(settings["N"]))
+            codec.load_state_dict(blob["state_dict"])
+            codec.eval()
     proxy = None
     if proxy_state is not None:
         proxy = ProxIQA(int(settings.get("patch", 128)))
