@@ -44,7 +44,8 @@ from typing import Any
 
 from .errors import DlicError
 
-__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "open_executor", "SCHEDULER_ENV", "FORWARDED_SETTINGS"]
+__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "open_executor", "use_scheduler", "SCHEDULER_ENV",
+           "FORWARDED_SETTINGS"]
 
 #: environment variable naming the Dask scheduler used when ``executor`` is left unset
 SCHEDULER_ENV = "DLIC_SCHEDULER"
@@ -210,6 +211,13 @@ def _client_for(address: str):
                         f"check {SCHEDULER_ENV} or the scheduler address") from None
     _clients[address] = client
     return client
+
+
+def use_scheduler(address: str) -> None:
+    """Send the grids and training runs of this process, and of the notebooks it runs, to the Dask scheduler at ``address``."""
+    if "://" not in address:
+        raise DlicError(f"a Dask scheduler address looks like tcp://host:8786, got {address!r}")
+    os.environ[SCHEDULER_ENV] = address
 
 
 def open_executor(executor: Any = None, *, jobs: int = 1, threads: int = 1) -> Executor | None:

@@ -209,3 +209,24 @@ def test_executor_setting_errors_are_one_line(monkeypatch, small_images):
             run_grid(small_images, [conventional_setting("jpeg", (1.0,), "420")], ["psnr_y"], progress=False)
     monkeypatch.setenv("DLIC_SCHEDULER", "local")
     assert open_executor(jobs=1) is None
+
+
+def test_cli_trains_on_a_scheduler_and_rejects_a_bad_address(tmp_path, cluster, monkeypatch, capsys):
+    from dlic_lib import executors
+    from dlic_lib.cli import main
+
+    monkeypatch.setenv("DLIC_SCHEDULER", "")  # restored after the test (the command sets it)
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path))
+    argv = ["train", "--profile", "smoke", "--qualities", "1", "--no-progress", "--scheduler"]
+    assert main([*argv, "cluster-7"]) == 2
+    assert "dlic: error: a Dask scheduler address looks like tcp://host:8786, got 'cluster-7'" in capsys.readouterr().err
+    address = cluster.scheduler.address
+    executors._announced.discard(address)  # named once per process: earlier tests used this scheduler
+    try:
+        assert main([*argv, address]) == 0
+    finally:
+        executors._clients.pop(address).close()
+    captured = capsys.readouterr()
+    assert f"tasks run on the Dask scheduler {address}" in captured.err
+    (line,) = captured.out.splitlines()
+    assert line.split()[3] == "q1" and str(tmp_path / "runs") in line  # trained on a worker, into the caller's folder

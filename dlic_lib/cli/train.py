@@ -46,6 +46,8 @@ def register(subparsers) -> None:
     p.add_argument("--restart", action="store_true", help="delete unfinished or finished runs of these settings and start over")
     p.add_argument("--jobs", type=int, default=1,
                    help="rungs trained side by side on a CPU, sharing its threads (default: 1, one after another)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="train every run on the Dask scheduler at ADDRESS, e.g. "
+                   "tcp://host:8786 (default: DLIC_SCHEDULER, else this machine)")
     p.add_argument("--warm-start", action="store_true",
                    help="train the lowest λ from scratch and start every other rung from the rung below it")
     p.add_argument("--warm-steps", type=int, default=None,
@@ -80,6 +82,10 @@ def _train(args: argparse.Namespace) -> int:
     from ..train import lambda_for_quality, parse_lambdas, parse_qualities, train_ladder
     from ..models.compressai_models import check_architecture
 
+    if args.scheduler:
+        from ..executors import use_scheduler
+
+        use_scheduler(args.scheduler)
     if args.task != "rd":
         from .train_tasks import train_task
 
