@@ -31,6 +31,9 @@ from typing import Any
 import numpy as np
 
 from .errors import DlicError
+from .grid_cells import learned_cells as _learned_cells
+from .grid_cells import measure as _measure
+from .grid_cells import row as _row
 from .progress import task
 
 __all__ = [
@@ -109,13 +112,20 @@ def conventional_setting(codec: str, targets: Iterable[float], chroma: str | Non
 
 
 def learned_setting(short_name: str, qualities: Iterable[int], **options: Any) -> CodecSetting:
-    """A learned codec named as in seed 000 (``"MM-M"``: mean-scale hyperprior, MS-SSIM-optimised)."""
+    """A learned codec named as in seed 000 (``"MM-M"``: mean-scale hyperprior, MS-SSIM-optimised).
+
+    ``"RNN-C"`` is the recursive codec (``rnn``, raw bits): its qualities are iteration counts
+    (0.125 bpp each) and ``options`` pass to it (e.g. ``profile=`` of its zoo release).
+    """
+    if short_name == "RNN-C":
+        return CodecSetting(label="RNN-C", codec="rnn", options={"mode": "raw", **options},
+                            qualities=tuple(int(q) for q in qualities), family="RNN-C")
     try:
         arch, objective = short_name.split("-")
         model, metric = LEARNED_SHORT_NAMES[arch], _OBJECTIVE_SUFFIX[objective]
     except (ValueError, KeyError):
-        raise DlicError(f"unknown learned codec {short_name!r}; expected <{'|'.join(LEARNED_SHORT_NAMES)}>-<E|M>, "
-                        "e.g. BH-E or MM-M") from None
+        raise DlicError(f"unknown learned codec {short_name!r}; expected <{'|'.join(LEARNED_SHORT_NAMES)}>-<E|M> "
+                        "(e.g. BH-E or MM-M) or RNN-C") from None
     qualities = tuple(int(q) for q in qualities)
     return CodecSetting(label=short_name, codec=model, options={"metric": metric, **options}, qualities=qualities,
                         family=short_name)
@@ -145,42 +155,6 @@ def _write_table(table, path: Path) -> None:
     from .outputs import write_table
 
     write_table(table, path, what="results table")
-
-
-def _row(dataset: str, image: str, setting: CodecSetting, point, coded, rate=None) -> dict[str, Any]:
-    return {
-        "dataset": dataset,
-        "image": image,
-        "setting": setting.label,
-        "family": setting.family,
-        "codec": setting.codec,
-        "kind": "learned" if setting.qualities else "conventional",
-        "chroma": coded.chroma,
-        "point": float(point),
-        "target_bpp": float(rate.target_bpp) if rate is not None else np.nan,
-        "quality": float(coded.quality),
-        "bpp": coded.bpp,
-        "bytes": coded.n_bytes,
-        "width": coded.width,
-        "height": coded.height,
-        "reachable": bool(rate.reachable) if rate is not None else True,
-        "within_tolerance": bool(rate.within_tolerance) if rate is not None else True,
-        "encodes": int(rate.encodes) if rate is not None else 1,
-        "encode_s": coded.encode_s,
-        "decode_s": coded.decode_s,
-        "weights": coded.weights or "",
-        "library": coded.library,
-        "version": coded.version,
-        "params": json.dumps(coded.params, sort_keys=True, default=str),
-        "wall_s": np.nan,
-    }
-
-
-def _measure(reference: np.ndarray, decoded: list[np.ndarray], metrics: Sequence[str], device: str | None) -> list[dict]:
-    from .metrics import compute
-
-    table = compute([reference] * len(decoded), decoded, metrics=list(metrics), device=device, progress=False)
-    return table[list(metrics)].to_dict("records")
 
 
 def _conventional_cell(setting: CodecSetting, dataset: str, name: str, path, targets: Sequence[float],
@@ -348,42 +322,3 @@ def run_grid(
     for label, reason in skipped.items():
         warnings.warn(f"{label} skipped: {reason}", stacklevel=2)
     return GridResult(table=table, skipped=skipped, path=path)
-
-
-def _learned_cells(codec, setting, dataset, todo, metrics, device, done, new_rows, flush, load, bar, drop) -> dict[int, str]:
-    """Code ``todo`` images at each quality (batched by :meth:`LearnedCodec.encode_many`), one flush per quality.
-
-    Returns the qualities without weights (quality → reason); the others are coded.
-    """
-    from .codecs.base import CodecUnavailableError
-
-    names, missing = list(todo), {}
-    for q in setting.qualities:
-        try:
-            current = codec.weights_label(q) or ""
-        except CodecUnavailableError as exc:
-            missing[q] = str(exc)
-            continue
-        pending = [n for n in names if done.get((dataset, n, setting.label, float(q))) != current]
-        if not pending:
-            continue
-        stale = {(dataset, n, setting.label, float(q)) for n in pending} & set(done)
-        if stale:  # coded with other weights (e.g. a longer-trained checkpoint appeared): replace those rows
-            drop(stale)
-        bar.set_detail(f"{setting.label} q{q}")
-        t0 = time.perf_counter()
-        refs = [load(todo[n]) for n in pending]
-        try:
-            coded = codec.encode_many(refs, q)
-        except CodecUnavailableError as exc:
-            missing[q] = str(exc)
-            continue
-        rows = []
-        for n, ref, c in zip(pending, refs, coded):
-            values = _measure(ref, [c.decoded], metrics, device)[0]
-            rows.append({**_row(dataset, n, setting, q, c), **values})
-        wall = (time.perf_counter() - t0) / max(len(rows), 1)
-        new_rows.extend({**r, "wall_s": wall} for r in rows)
-        flush()
-    bar.update(len(names))
-    return missing

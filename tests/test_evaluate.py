@@ -204,3 +204,32 @@ def test_rd_figures_have_a_trace_per_codec_and_a_menu_entry_per_view():
     per = pts[pts["dataset"] == "d"].assign(image=lambda d: np.where(d["bpp"] > 0.15, "x", "y"))
     fig = plots.per_image_rd_figure(per, {"psnr": "PSNR", "ssim": "SSIM"})
     assert len(fig.data) == 2 * 3 and [b.label for b in fig.layout.updatemenus[0].buttons] == ["y", "x"]  # data order
+
+
+def test_run_grid_codes_a_progressive_codec_in_one_pass_per_image(tmp_path, small_images, monkeypatch):
+    import torch
+
+    from dlic_lib.codecs import get_codec
+    from dlic_lib.models.recurrent import RecurrentCodec
+
+    torch.manual_seed(0)
+    model = RecurrentCodec(width=0.125, iterations=3).eval()
+    path = tmp_path / "rnn.pt"
+    torch.save({"architecture": "toderici2017-rnn", "build": model.config(), "state_dict": model.state_dict()}, path)
+    setting = learned_setting("RNN-C", (1, 3), checkpoint=str(path))
+    assert (setting.codec, setting.options["mode"]) == ("rnn", "raw")
+    calls = []
+    original = type(setting.build())._progressive
+    monkeypatch.setattr(type(setting.build()), "_progressive", lambda self, im, ks: calls.append(tuple(ks)) or original(self, im, ks))
+    out = tmp_path / "grid.parquet"
+    t = run_grid(small_images, [setting], ["psnr_y"], out=out, progress=False).table
+    assert calls == [(1, 3), (1, 3)]  # one pass per image, both rates
+    assert len(t) == 4 and set(t["point"]) == {1.0, 3.0}
+    ref = read_image(small_images["Kodak"]["kodim23"])
+    alone = get_codec("rnn", mode="raw", checkpoint=str(path)).encode(ref, 3, use_cache=False)
+    row = t[(t["image"] == "kodim23") & (t["point"] == 3.0)].iloc[0]
+    assert row["bytes"] == alone.n_bytes
+    assert row["psnr_y"] == pytest.approx(compute(ref, alone.decoded, metrics=["psnr_y"]).iloc[0]["psnr_y"], abs=1e-9)
+    before = len(calls)
+    run_grid(small_images, [setting], ["psnr_y"], out=out, progress=False)  # a rerun codes nothing
+    assert len(calls) == before

@@ -125,3 +125,16 @@ def test_cli_encode_at_a_target_rate_picks_the_iteration_count(tmp_path, capsys)
     from dlic_lib.data import read_image
 
     assert np.array_equal(read_image(tmp_path / "d.png"), read_image(png))
+
+
+@pytest.mark.parametrize("mode", ["raw", "entropy"])
+def test_one_pass_codes_every_rate_as_separate_encodes_and_decodes(crop, mode):
+    codec = RnnCodec(mode=mode, model=_model(seed=3))
+    assert codec.progressive
+    coded = codec.encode_qualities(crop, [4, 1, 2], use_cache=False)
+    assert [c.quality for c in coded] == [4, 1, 2]
+    for c in coded:
+        alone = RnnCodec(mode=mode, model=_model(seed=3)).encode(crop, c.quality, use_cache=False)
+        assert c.data == alone.data and np.array_equal(c.decoded, alone.decoded)
+        assert np.array_equal(codec.decode(c.data), c.decoded)  # the file alone gives the encoder's image
+        assert c.decode_s > 0 and c.encode_s >= c.decode_s

@@ -17,7 +17,16 @@ def test_chapter_profile_applies_the_notebook_parameters():
     assert P.extra["kodak"] == 5 and P.extra["highres"] == 8
     assert P.extra["learned"] == ["BF-E", "MM-E"] and P.extra["qualities"] == (2, 4)
     assert study.chapter_profile("quick", max_images=100).extra["kodak"] == 24  # a cap, never more images
-    assert study.chapter_profile("smoke").extra["learned"] == ["BF-E"]
+    assert study.chapter_profile("smoke").extra["learned"] == ["BF-E", "RNN-C"]
+
+
+def test_rnn_c_codes_the_thesis_rates_with_the_profiles_release():
+    settings = {s.label: s for s in study.learned_settings(study.chapter_profile("quick"))}
+    rnn = settings["RNN-C"]
+    assert rnn.codec == "rnn" and rnn.qualities == (1, 2, 4, 6) and rnn.family == "RNN-C"
+    assert rnn.options == {"mode": "raw", "profile": "quick"}
+    assert settings["MM-M"].qualities == (1, 3) and settings["MM-M"].options["metric"] == "ms-ssim"
+    assert study.chapter_profile("quick").extra["rnn_sets"] == ("Kodak",)
 
 
 def test_quick_trains_warm_started_ladders_and_full_from_scratch():
@@ -84,9 +93,26 @@ def _hits(points, share=100.0) -> pd.DataFrame:
     return pd.DataFrame([{"setting": s, "point": p, "within_2pct": share} for s in ("JPEG 4:2:0", "WebP") for p in points])
 
 
+def _rnn_table(bpp_per_iteration: float = 0.125, header_bpp: float = 16 * 8 / (768 * 512)) -> pd.DataFrame:
+    return pd.DataFrame([{"setting": "RNN-C", "dataset": "Kodak", "image": f"kodim{i:02d}", "point": float(k),
+                          "bpp": bpp_per_iteration * k + header_bpp} for i in (1, 2) for k in (1, 2, 4, 6)])
+
+
+def test_rnn_rates_against_the_thesis():
+    rates = study.rnn_rates(_rnn_table())
+    assert list(rates["thesis bpp"]) == [0.125, 0.25, 0.5, 0.75]
+    assert rates["max deviation (%)"].iloc[0] == pytest.approx(100 * (16 * 8 / (768 * 512)) / 0.125)
+    assert study.rnn_rates(_rnn_table().assign(setting="BF-E")).empty
+
+
 def test_c09_reproduced_only_when_all_four_targets_ran():
-    full = study.verdict_c09(_hits(study.THESIS_TARGETS, 87.5), "quick")
+    rnn = study.rnn_rates(_rnn_table())
+    full = study.verdict_c09(_hits(study.THESIS_TARGETS, 87.5), "quick", rnn)
     assert full["verdict"] == "reproduced" and "0.06 bpp: 88 % of codec×image within 2 %" in full["ours"]
+    assert "RNN-C on Kodak: 0.1253, 0.2503, 0.5003, 0.7503 bpp" in full["ours"]
+    off = study.verdict_c09(_hits(study.THESIS_TARGETS, 87.5), "quick", study.rnn_rates(_rnn_table(0.13)))
+    assert off["verdict"] == "not reproduced" and "off the thesis" in off["why"]
+    assert study.verdict_c09(_hits(study.THESIS_TARGETS, 87.5), "quick")["verdict"] == "partly reproduced"
     part = study.verdict_c09(_hits((0.25, 0.5)), "smoke")
     assert part["verdict"] == "not testable here" and part["why"] == "the smoke profile codes only [0.25, 0.5] bpp"
     none = study.verdict_c09(_hits(()).reindex(columns=["setting", "point", "within_2pct"]), "smoke")
@@ -95,8 +121,16 @@ def test_c09_reproduced_only_when_all_four_targets_ran():
 
 # -- C11/C12: rankings ----------------------------------------------------------------------------
 def test_thesis_codecs_keeps_the_thesis_set_in_order_with_its_names():
-    assert study.thesis_codecs(["HEVC 4:4:4", "HEVC 4:2:0", "BF-E", "JPEG 4:4:4", "JPEG 4:2:0", "VVC 4:2:0", "MM-M"]) == [
-        "HEVC Intra", "BF-E", "JPEG XT", "MM-M"]
+    assert study.thesis_codecs(["HEVC 4:4:4", "HEVC 4:2:0", "BF-E", "JPEG 4:4:4", "JPEG 4:2:0", "VVC 4:2:0", "MM-M",
+                                "RNN-C"]) == ["HEVC Intra", "BF-E", "JPEG XT", "MM-M", "RNN-C"]
+
+
+def test_c10_says_where_rnn_c_ranks_among_learned_codecs():
+    ours = {("K", "psnr_y"): ["HEVC Intra", "MM-E", "RNN-C", "JPEG XT"], ("K", "ssim"): ["RNN-C", "MM-E", "BF-E"],
+            ("H", "ssim"): ["MM-E", "JPEG XT"]}
+    v = study.verdict_c10(ours)
+    assert v["verdict"] == "not testable here"
+    assert v["ours"] == "objectively RNN-C is the last learned codec in 1 of 2 set×metric rankings"
 
 
 def _ranks(order_by_key: dict[tuple[str, str], list[str]]) -> pd.DataFrame:

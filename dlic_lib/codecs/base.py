@@ -145,6 +145,8 @@ class Codec(ABC):
     quality_spec: ClassVar[QualitySpec]
     #: what the stored bytes are (container, header), for the codec's documentation
     bitstream: ClassVar[str] = ""
+    #: True when the file of a lower quality is a prefix of a higher one's (one pass codes every rate)
+    progressive: ClassVar[bool] = False
 
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = dict(options)
@@ -239,6 +241,15 @@ class Codec(ABC):
         if key is not None:
             store_cached(self, key, coded)
         return coded
+
+    def encode_many(self, images: list[np.ndarray], quality: float | int, *, use_cache: bool = True) -> list[CodedImage]:
+        """Code several images at one quality (learned codecs batch them)."""
+        return [self.encode(im, quality, use_cache=use_cache) for im in images]
+
+    def encode_qualities(self, image: np.ndarray, qualities: list[float | int], *,
+                         use_cache: bool = True) -> list[CodedImage]:
+        """Code one image at several qualities (a :attr:`progressive` codec does it in one pass)."""
+        return [self.encode(image, q, use_cache=use_cache) for q in qualities]
 
     def _record(self, image, q, data, decoded, enc_s, dec_s) -> CodedImage:
         if decoded.shape != image.shape:

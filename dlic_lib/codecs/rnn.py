@@ -27,13 +27,15 @@ sha256 of their float32 values; decoding with other weights is an error.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DlicError
-from .base import Codec, CodecUnavailableError, QualitySpec
+from .base import Codec, CodecUnavailableError, CodedImage, QualitySpec
 
 __all__ = ["RnnCodec", "weights_fingerprint", "HEADER_BYTES", "ARCHITECTURE"]
 
@@ -114,6 +116,8 @@ class RnnCodec(Codec):
     library = "dlic"
     quality_spec = QualitySpec("iterations", 1, 16, 4, integer=True, increasing=True,
                                meaning="iterations k of the recursive codec (0.125·k bpp of raw bits)")
+    #: the bits of ``k`` iterations are a prefix of those of ``k + 1``: :meth:`encode_qualities` codes all rates in one pass
+    progressive = True
     bitstream = "16-byte dlic header (size, k, mode, weights sha256) + raw or arithmetic-coded code bits"
 
     def __init__(self, mode: str = "entropy", checkpoint: str | None = None, profile: str | None = None,
@@ -207,31 +211,66 @@ class RnnCodec(Codec):
         return x.contiguous(), hp, wp
 
     def _encode(self, image: np.ndarray, quality) -> bytes:
+        return self._progressive(image, (int(quality),))[0][0]
+
+    def _progressive(self, image: np.ndarray, ks: Sequence[int]) -> list[tuple[bytes, np.ndarray, float, float]]:
+        """One pass of ``max(ks)`` iterations → per ``k`` in ``ks``: the file of the first ``k`` iterations,
+        its decoded image (the exact twin the encoder runs, which is what :meth:`decode` computes from the
+        file), the encoder's seconds up to ``k`` and the seconds of the twin's ``k`` steps."""
         import torch
 
         model, exact, _, sha = self._weights()
-        k = int(quality)
         height, width = image.shape[:2]
         if width > 65535 or height > 65535:
             raise DlicError(f"rnn: image size {width}×{height} is outside 1..65535")
         x, hp, wp = self._patches(image)
         x = x.to(self.device())
-        codes = []
+        codes, out_by_k, want = [], [], set(ks)
+        t_enc = t_dec = 0.0
         with torch.no_grad():
             target = x.double() - 0.5
             r = x - 0.5
             enc_state = model.encoder.init_state(r)
             dec_state = exact.init_state(x.shape[0], 2, 2)
             total = torch.zeros_like(target)
-            for _ in range(k):
+            for k in range(1, max(ks) + 1):
+                t0 = time.perf_counter()
                 code, enc_state = model.encoder(r, enc_state)
                 b = torch.where(code >= 0, 1.0, -1.0)
+                t1 = time.perf_counter()
                 out, dec_state = exact.step(b, dec_state)
                 total += out
+                t2 = time.perf_counter()
                 r = (target - total * 2.0 ** -(_act_bits() + 1)).float()
                 codes.append(b.cpu())
-        bits = self._code_map(torch.stack(codes), hp, wp)
-        return self._pack(bits, width, height, k, sha)
+                t_enc, t_dec = t_enc + t2 - t0, t_dec + t2 - t1
+                if k in want:
+                    t3 = time.perf_counter()
+                    data = self._pack(self._code_map(torch.stack(codes), hp, wp), width, height, k, sha)
+                    decoded = _to_image(total.cpu(), hp, wp, height, width)
+                    out_by_k.append((k, data, decoded, t_enc + time.perf_counter() - t3, t_dec))
+        by_k = {k: rest for k, *rest in out_by_k}
+        return [tuple(by_k[int(k)]) for k in ks]
+
+    def encode_qualities(self, image: np.ndarray, qualities: Sequence[int], *, use_cache: bool = True) -> list[CodedImage]:
+        """Code ``image`` at several iteration counts in one pass (the bits of ``k`` are a prefix of those
+        of ``k + 1``). ``decode_s`` is the time of the exact decoder's steps in that pass — the work
+        :meth:`decode` repeats from the file, with the same result bit for bit (tested)."""
+        from ..data.images import as_rgb_uint8
+        from .cache import cache_key, load_cached, store_cached
+
+        image = as_rgb_uint8(image)
+        qs = [self.quality_spec.check(q, self.name) for q in qualities]
+        self.require_available()
+        keys = {q: cache_key(self, image, q) if use_cache else None for q in qs}
+        done = {q: CodedImage(**hit) for q in qs if keys[q] and (hit := load_cached(self, keys[q])) is not None}
+        todo = sorted({q for q in qs if q not in done})
+        if todo:
+            for q, (data, decoded, enc_s, dec_s) in zip(todo, self._progressive(image, todo)):
+                done[q] = self._record(image, q, data, decoded, enc_s, dec_s)
+                if keys[q] is not None:
+                    store_cached(self, keys[q], done[q])
+        return [done[q] for q in qs]
 
     @staticmethod
     def _code_map(codes, hp: int, wp: int) -> np.ndarray:

@@ -21,26 +21,39 @@ __all__ = ["CHAPTER", "SETTINGS", "chapter_settings", "networks", "evaluate", "m
 
 CHAPTER = "05_predictive_codecs"
 
-#: per profile (seed 003 notes A.4): test images and crop, recursive width/iterations/steps, VAE sizes, λ
+#: per profile (seed 003 notes A.4): test images and crop, residual-codec steps, VAE sizes, λ (the recursive
+#: baseline's width and iterations are the zoo preset's, :func:`baseline_settings`)
 SETTINGS: dict[str, dict[str, Any]] = {
-    "smoke": dict(kodak=1, crop=64, ba_images=1, loop_images=1, width=0.125, iterations=2, steps=4, residual_steps=2, batch=2,
+    "smoke": dict(kodak=1, crop=64, ba_images=1, loop_images=1, residual_steps=2, batch=2,
                   vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3), thresholds=(30.0,),
                   max_side=384),
-    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=3, width=0.25, iterations=8, steps=500, residual_steps=250, batch=16,
+    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=3, residual_steps=250, batch=16,
                   vae_N=64, vae_steps=1200, intra_steps=500, lambdas=(1e-4, 1e-3, 1e-2, 1e-1),
                   thresholds=(22.0, 26.0, 30.0, 34.0), max_side=None),
-    "full": dict(kodak=24, crop=None, ba_images=24, loop_images=24, width=1.0, iterations=10, steps=300_000, residual_steps=300_000,
+    "full": dict(kodak=24, crop=None, ba_images=24, loop_images=24, residual_steps=300_000,
                  batch=64, vae_N=128, vae_steps=1_000_000, intra_steps=1_000_000,
                  lambdas=(0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0001), thresholds=tuple(range(19, 37)) + (38, 40, 43),
                  max_side=None),
 }
 
 
+def baseline_settings(profile: str):
+    """The recursive baseline: the checkpoint zoo's ``toderici2017-rnn`` of the profile (shared by chapters)."""
+    from ..train.tasks.recurrent import PRESETS
+
+    return PRESETS[profile]
+
+
 def chapter_settings(profile: str, **overrides: Any) -> dict[str, Any]:
-    """The chapter's settings at ``profile`` with non-``None`` overrides (unknown keys refused)."""
+    """The chapter's settings at ``profile`` with non-``None`` overrides (unknown keys refused).
+
+    ``width`` and ``iterations`` are those of the shared recursive baseline (:func:`baseline_settings`).
+    """
     from ..profiles import settings_from
 
-    return {**settings_from(SETTINGS, CHAPTER, profile, **overrides), "profile": profile}
+    s = settings_from(SETTINGS, CHAPTER, profile, **overrides)
+    base = baseline_settings(profile)
+    return {**s, "width": base.width, "iterations": base.iterations, "profile": profile}
 
 
 # --- networks ---------------------------------------------------------------------------------
@@ -48,14 +61,12 @@ def networks(s: dict[str, Any]) -> dict[str, Any]:
     """Every network of the chapter (trained when missing, resumed when interrupted), with training logs."""
     from .. import zoo
     from ..train.tasks.predictive import ResidualRnnTask, VaeTask, train
-    from ..train.tasks.recurrent import RecurrentSettings, train_recurrent
+    from ..train.tasks.recurrent import train_recurrent
     from . import intra_prediction
 
     out: dict[str, Any] = {"logs": {}}
-    base = train_recurrent(RecurrentSettings(width=s["width"], iterations=s["iterations"], steps=s["steps"],
-                                             batch=s["batch"], profile=s["profile"], val_every=max(1, s["steps"]),
-                                             max_side=s["max_side"],
-                                             val_patches=8 if s["profile"] == "smoke" else 64))
+    # the zoo's recursive codec of this profile, the one chapters 2 and 7 use (trained once for all three)
+    base = train_recurrent(baseline_settings(s["profile"]))
     out["baseline"], out["logs"]["baseline"] = zoo.load_model(base.entry), base.log
     intra_s = intra_prediction.chapter_settings(s["profile"])
     (out["ae1"], _), (out["ae2"], _) = intra_prediction.intra_models(intra_s).values()
