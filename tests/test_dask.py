@@ -230,3 +230,19 @@ def test_cli_trains_on_a_scheduler_and_rejects_a_bad_address(tmp_path, cluster, 
     assert f"tasks run on the Dask scheduler {address}" in captured.err
     (line,) = captured.out.splitlines()
     assert line.split()[3] == "q1" and str(tmp_path / "runs") in line  # trained on a worker, into the caller's folder
+
+
+def _set_allowed_failures(n: int, dask_scheduler=None) -> int:
+    before, dask_scheduler.allowed_failures = dask_scheduler.allowed_failures, n
+    return before
+
+
+def test_a_task_that_keeps_killing_its_workers_is_a_one_line_error(tmp_path, small_images, cluster, monkeypatch):
+    before = cluster.run_on_scheduler(_set_allowed_failures, 0)  # the first death is one too many
+    cluster.register_plugin(KillWorker(tmp_path / "killed", "codec-cell"), name="kill-lost")
+    try:
+        with pytest.raises(DlicError, match="JPEG 4:2:0 on Kodak: codec-cell: the task was lost with every worker"):
+            _grid(small_images, tmp_path, "dask", monkeypatch, executor=cluster)
+    finally:
+        cluster.run_on_scheduler(_set_allowed_failures, before)
+    assert (tmp_path / "killed").is_file()
