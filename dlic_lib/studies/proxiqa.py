@@ -15,11 +15,15 @@ What runs (notes on seed 004, B3):
    BD-rates against BLS-MSE, mean and population SD; kodim19 against JPEG 2000 and x265 (C47);
    encode/decode times (C45). The settings of item 4 are coded on Kodak only (their claims are Kodak's).
 
-What ``quick`` adds for item 4, extrapolated from smoke-sized runs of the same code (N = 32, batch 8,
-on the book's 2-core CPU while other jobs ran): 8 fine-tuning runs of 150 steps at about 0.25 s
-(128², direct SSIM) to 0.5 s (176², MS-SSIM_p alternating) per step, about 6 min; coding and
-scoring 4 settings × 2 λ × 24 Kodak images, about 2 min. BMSHJ runs at ``smoke`` (the code path)
-and ``full`` only: its own MSE ladder does not fit ``quick``'s 15 minutes.
+What ``quick`` adds for item 4 (step times of the same code at N = 32, best of 5, on the book's 2-core
+CPU under a load average of 6–10, so given as ratios to item 2's VMAF_p alternating step, batch 8 at
+128²): an SSIM_p step at batch 4 costs 0.6 of it, an MS-SSIM_p step (176²) 1.1, a direct-SSIM step
+0.25, a proxy-only warm-up step about half of its alternating step. Two rungs × (SSIM_p and MS-SSIM_p
+of 60 + 40 warm-up steps, two direct trainings of 60) ≈ 330 VMAF_p-step equivalents, 28 % of item 2's
+4 × (250 + 100 warm-up) steps, plus a few seconds of set-up and validation per run (8 runs); coding
+and scoring 4 settings × 2 λ × 8 Kodak images (64 codings) about 1 min. At 0.3–0.5 s per VMAF_p step:
+2–3 min of training, 3–4 min in all. BMSHJ runs at ``full`` only: its own MSE ladder does not fit
+``quick``'s 15 minutes.
 """
 
 from __future__ import annotations
