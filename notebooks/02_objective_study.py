@@ -55,7 +55,7 @@ profile = "quick"  # smoke | quick | full
 max_images = None  # Kodak images (None: from the chapter settings of the profile)
 learned_qualities = None  # e.g. "1,3" (None: from the profile)
 learned_codecs = None  # e.g. "BF-E,BH-E,MM-M,RNN-C" (None: from the profile)
-train_missing = True  # train the book's own checkpoints that are missing (offline)
+train_missing = True  # train the book's own checkpoints that are missing
 
 # %% tags=["hide-input"]
 import time
@@ -66,7 +66,7 @@ import plotly.express as px
 
 from dlic_lib import claims, plots, rd
 from dlic_lib.codecs import RATE_FLOORS
-from dlic_lib.config import offline, results_dir
+from dlic_lib.config import results_dir
 from dlic_lib.data import prepare_images, read_image, resolve_dataset
 from dlic_lib.evaluate import conventional_setting
 from dlic_lib.provenance import provenance_table
@@ -127,7 +127,7 @@ display(HTML(plots.thumbnails_html(highres_prepared, [f"{p.stem}" for p in highr
 
 # %%
 learned = study.learned_settings(P)
-if offline() and train_missing:
+if train_missing:  # the book's weights that are missing (study.book_weights: always below full)
     study.train_learned(learned, P)
 weights = study.weights_table(learned)
 weights

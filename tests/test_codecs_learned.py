@@ -156,3 +156,27 @@ def test_cli_decode_refuses_another_quality(tmp_path, monkeypatch, capsys, kodim
     err = capsys.readouterr().err
     assert err.startswith("dlic: error:") and "quality 3, not 2" in err and err.count("\n") == 1
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_book_weights_never_download_and_use_the_zoo(monkeypatch, kodim_crop):
+    """weights="book" (chapter 2 below full): online, the pretrained zoo is not even tried."""
+    import importlib
+
+    zoo_resolve = importlib.import_module("dlic_lib.zoo.resolve")
+    monkeypatch.delenv("DLIC_OFFLINE", raising=False)
+    tried = []
+    monkeypatch.setattr(zoo_resolve, "pretrained_model", lambda *a, **k: tried.append(a))
+    book = get_codec("bmshj2018-factorized", metric="mse", weights="book")
+    ok, why = book.available()
+    assert not ok and "weights=book" in why and "dlic train --model bmshj2018-factorized" in why
+    assert book.search_values() == [] and book.options["weights"] == "book"
+    with pytest.raises(DlicError, match="dlic train"):
+        book.encode(kodim_crop, 1)
+    assert tried == []
+    auto = get_codec("bmshj2018-factorized", metric="mse")
+    assert auto.available()[0] and "weights" not in auto.options  # unchanged default: cache keys too
+    with pytest.raises(DlicError, match="dlic train"):
+        auto.encode(kodim_crop, 1)
+    assert tried  # the default tries the pretrained zoo first
+    with pytest.raises(DlicError, match="weights must be"):
+        get_codec("bmshj2018-factorized", weights="zoo")

@@ -26,6 +26,9 @@ def test_rnn_c_codes_the_thesis_rates_with_the_profiles_release():
     assert rnn.codec == "rnn" and rnn.qualities == (1, 2, 4, 6) and rnn.family == "RNN-C"
     assert rnn.options == {"mode": "raw", "profile": "quick"}
     assert settings["MM-M"].qualities == (1, 3) and settings["MM-M"].options["metric"] == "ms-ssim"
+    assert settings["MM-M"].options["weights"] == "book"  # below full: the book's checkpoints, even online
+    assert study.book_weights(study.chapter_profile("smoke"))
+    assert "weights" not in study.learned_settings(study.chapter_profile("full"))[0].options
     assert study.chapter_profile("quick").extra["rnn_sets"] == ("Kodak",)
 
 

@@ -3,7 +3,8 @@
 Weights for ``(architecture, metric, quality)`` are resolved in this order:
 
 1. a model passed in (``model=`` a module for every quality, or ``{quality: module}``) → ``"user-model"``;
-2. CompressAI's pretrained zoo, unless ``DLIC_OFFLINE=1`` or the download fails → ``"compressai-pretrained"``;
+2. CompressAI's pretrained zoo, unless ``DLIC_OFFLINE=1``, ``weights="book"`` or the download fails
+   → ``"compressai-pretrained"``;
 3. a checkpoint made by ``dlic train`` and found in the zoo (:func:`dlic_lib.zoo.resolve_model`)
    → ``"dlic-checkpoint:<sha256[:12]>"``;
 4. otherwise a :class:`~dlic_lib.errors.DlicError` saying how to train the missing checkpoint.
@@ -153,12 +154,16 @@ class LearnedCodec(Codec):
         model: Any = None,
         device: str | None = None,
         batch_size: int | None = None,
+        weights: str = "auto",
     ) -> None:
+        if weights not in ("auto", "book"):
+            raise DlicError(f"{arch}: weights must be 'auto' (pretrained when online, else the book's) or 'book', "
+                            f"got {weights!r}")
         if arch not in LEARNED_ARCHITECTURES:
             raise DlicError(f"unknown learned codec {arch!r}; known: {', '.join(LEARNED_ARCHITECTURES)}")
         if metric not in METRICS:
             raise DlicError(f"{arch}: metric must be 'mse' or 'ms-ssim', got {metric!r}")
-        super().__init__(metric=metric)
+        super().__init__(metric=metric, **({"weights": "book"} if weights == "book" else {}))
         self.name = arch
         self._user = model
         self._device_choice = device
@@ -178,7 +183,7 @@ class LearnedCodec(Codec):
                 import compressai  # noqa: F401
         except Exception as exc:  # pragma: no cover - compressai is a dependency
             return False, f"compressai cannot be imported ({exc})"
-        if self._user is not None or not offline():
+        if self._user is not None or not self._book_only():
             return True, ""
         try:
             from .. import zoo
@@ -187,8 +192,14 @@ class LearnedCodec(Codec):
                 return True, ""
         except Exception as exc:  # the checkpoint registry is unreadable
             return False, f"checkpoint registry unreadable ({exc})"
-        return False, (f"offline (DLIC_OFFLINE=1) and no {self.options['metric']} checkpoint of {self.name} "
-                       f"is registered; run 'dlic train --model {self.name}' or allow downloads")
+        why = "offline (DLIC_OFFLINE=1)" if offline() else "the book's weights asked for (weights=book)"
+        return False, (f"{why} and no {self.options['metric']} checkpoint of {self.name} "
+                       f"is registered; run 'dlic train --model {self.name}'"
+                       + (" or allow downloads" if offline() else ""))
+
+    def _book_only(self) -> bool:
+        """True when only the book's checkpoints may be used (offline, or ``weights="book"``)."""
+        return offline() or self.options.get("weights") == "book"
 
     def version(self) -> str:
         import compressai
@@ -217,7 +228,7 @@ class LearnedCodec(Codec):
         """The quality levels rate targeting may pick: the user's models, else those with weights."""
         if self._user is not None:
             return sorted(self._user) if isinstance(self._user, Mapping) else list(self.quality_spec.values)
-        if offline():
+        if self._book_only():
             from .. import zoo
 
             return sorted({e.quality for e in zoo.entries(self.name, task="rd", objective=self.options["metric"])})
@@ -240,7 +251,8 @@ class LearnedCodec(Codec):
         from .. import zoo
 
         try:
-            model, label, entry = zoo.resolve_model(self.name, objective=metric, rate_key={"quality": quality}, device=device)
+            model, label, entry = zoo.resolve_model(self.name, objective=metric, rate_key={"quality": quality}, device=device,
+                                                    pretrained=not self._book_only())
         except zoo.MissingWeightsError as exc:
             raise CodecUnavailableError(str(exc)) from None
         if entry is not None:

@@ -20,7 +20,7 @@ from ..profiles import Profile, get_profile
 
 __all__ = [
     "CHAPTER", "THESIS_TARGETS", "METRICS", "SEWAR", "ANCHOR", "DSIS_CODECS", "THESIS_NAMES",
-    "RNN_C_ITERATIONS", "TODERICI_PUBLISHED", "chapter_profile", "learned_settings", "train_learned", "run_grids", "weights_table", "dsis_stimuli", "plan_checks", "grade_shares",
+    "RNN_C_ITERATIONS", "TODERICI_PUBLISHED", "chapter_profile", "book_weights", "learned_settings", "train_learned", "run_grids", "weights_table", "dsis_stimuli", "plan_checks", "grade_shares",
     "thesis_codecs", "thesis_ranking", "order_verdict", "verdict_c07", "verdict_c08", "verdict_c09", "rnn_rates", "toderici_comparison",
     "verdict_c10", "verdict_c11", "verdict_c12", "verdict_c13", "record_claims",
 ]
@@ -64,13 +64,22 @@ def chapter_profile(profile: str, *, max_images: int | None = None, learned_code
     return P
 
 
+def book_weights(P: Profile) -> bool:
+    """True when the learned codecs use the book's own checkpoints, trained here when missing: always below
+    ``full``; at ``full`` only offline (otherwise CompressAI's pretrained zoo, as the thesis)."""
+    from ..config import offline
+
+    return P.train_preset != "full" or offline()
+
+
 def learned_settings(P: Profile) -> list[CodecSetting]:
     """The chapter's learned codecs: CompressAI models at the profile's rungs, RNN-C at the thesis' rates."""
     from ..evaluate import learned_setting
 
     S = P.extra
+    weights = {"weights": "book"} if P.train_preset != "full" else {}
     return [learned_setting(n, RNN_C_ITERATIONS, profile=P.train_preset) if n == "RNN-C"
-            else learned_setting(n, S["qualities"]) for n in S["learned"]]
+            else learned_setting(n, S["qualities"], **weights) for n in S["learned"]]
 
 
 def train_learned(learned: Sequence[CodecSetting], P: Profile, *, jobs: int | None = None) -> None:
@@ -92,6 +101,8 @@ def train_learned(learned: Sequence[CodecSetting], P: Profile, *, jobs: int | No
     if jobs is None:
         cpu = not resolve_device(None).startswith("cuda")
         jobs = max(1, min(len(S["qualities"]), (os.cpu_count() or 1) // 2)) if cpu else 1
+    # RNN-C always uses the book's weights; the CompressAI models only when book_weights(P)
+    learned = [s for s in learned if s.codec == "rnn" or book_weights(P)]
     order = sorted(learned, key=lambda s: s.label.endswith("-M"))  # -E first: -M starts from it
     with task("training", total=len(order), unit="ladder") as bar:
         for s in order:

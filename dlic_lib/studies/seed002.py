@@ -257,7 +257,10 @@ def _standin_codec(label: str, profile: str):
     from ..codecs import get_codec
 
     name = LEARNED_STANDINS[label]
-    return get_codec(name, mode="raw", profile=profile) if name == "rnn" else get_codec(name, metric="mse")
+    if name == "rnn":
+        return get_codec(name, mode="raw", profile=profile)
+    # below full, the book's own checkpoints (chapter 2's ladder), never CompressAI's pretrained ones
+    return get_codec(name, metric="mse", weights="auto" if profile == "full" else "book")
 
 
 def _train_standin(label: str, profile: str) -> None:

@@ -135,13 +135,14 @@ def pretrained_model(architecture: str, objective: str, quality: int) -> Any | N
 
 
 def resolve_model(architecture: str, *, objective: str, rate_key: dict, task: str = "rd", device: str = "cpu",
-                  profile: str | None = None) -> tuple[Any, str, ZooEntry | None]:
-    """``(network, label, entry)``: CompressAI's pretrained weights when online, else the best registered entry.
+                  profile: str | None = None, pretrained: bool = True) -> tuple[Any, str, ZooEntry | None]:
+    """``(network, label, entry)``: CompressAI's pretrained weights when online (and ``pretrained``), else
+    the best registered entry.
 
     ``label`` is ``"compressai-pretrained"`` or ``"dlic-checkpoint:<sha256[:12]>"``; a missing entry is a
     :class:`MissingWeightsError` naming the ``dlic train`` command that creates it.
     """
-    if task == "rd" and "quality" in rate_key:
+    if pretrained and task == "rd" and "quality" in rate_key:
         model = pretrained_model(architecture, objective, int(rate_key["quality"]))
         if model is not None:
             return model.to(device), "compressai-pretrained", None
