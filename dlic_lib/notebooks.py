@@ -174,6 +174,8 @@ def run_notebook(
                     progress_bar=False,
                     execution_timeout=timeout,
                     log_output=False,
+                    # the kernel's own log (a TCP-on-loopback notice, "parent exited") is not the reader's business
+                    extra_arguments=["--IPKernelApp.log_level=ERROR"],
                 )
         except pm.PapermillExecutionError as exc:
             raise DlicError(

@@ -189,7 +189,9 @@ def test_truncated_jpegxl_decode_is_quick_and_leaves_no_ffmpeg(tmp_path, streams
 def test_ffmpeg_dies_with_an_interrupted_or_killed_parent(tmp_path, how):
     marker = f"DLIC_TEST_MARKER={uuid.uuid4().hex}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
-    script = ("from dlic_lib.ffmpeg import run_ffmpeg\n"
+    # Ctrl-C as in a terminal, even where this test runs in the background (which inherits SIGINT ignored)
+    script = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "from dlic_lib.ffmpeg import run_ffmpeg\n"
               "print('start', flush=True)\n"
               "run_ffmpeg(['-re', '-f', 'lavfi', '-i', 'testsrc=size=32x32:rate=5', '-f', 'null', '-'], what='t', timeout=300)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

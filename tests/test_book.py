@@ -52,6 +52,14 @@ def test_notebook_executes_at_smoke(notebook, book_build_dir):
     print(f"{notebook.stem}: {elapsed:.1f} s at smoke")
 
 
+def test_terminal_shows_no_kernel_log(tmp_path, capfd, monkeypatch):
+    """The kernel's own notices (e.g. "Kernel is running over TCP without encryption") stay out of the terminal."""
+    monkeypatch.setenv("DLIC_RESULTS_DIR", str(tmp_path / "results"))
+    run_notebook(NOTEBOOKS[0], "smoke", output=tmp_path / "out.ipynb", progress=False)
+    err = capfd.readouterr().err
+    assert "IPKernelApp" not in err and "WARNING" not in err, err[:300]
+
+
 def _figure_outputs(nb) -> list[dict]:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
             if "application/vnd.plotly.v1+json" in o.get("data", {})]

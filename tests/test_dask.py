@@ -28,11 +28,19 @@ METRICS = ["psnr_y", "ssim"]
 
 @pytest.fixture(scope="module")
 def client():
-    """Two worker processes of one thread each (nannies restart a killed worker)."""
+    """Two worker processes of one thread each (nannies restart a killed worker).
+
+    Starting nannies sets OMP_NUM_THREADS=1, PYTHONHASHSEED and more in this process's environment
+    (distributed 2026.8); the environment is restored afterwards so that later tests' subprocesses
+    run as they would without this module.
+    """
+    environ = dict(os.environ)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="3GiB",
                       dashboard_address=":0") as cluster, Client(cluster) as c:
         c.run(_warm_up)  # first imports (torch, codecs, metrics) outside the timed tests
         yield c
+    os.environ.clear()
+    os.environ.update(environ)
 
 
 def _warm_up() -> None:
@@ -117,12 +125,10 @@ def test_grid_survives_a_worker_killed_mid_task(tmp_path, small_images, cluster,
 
 
 def _release(result) -> dict:
-    """A released file's content without its training wall time (the one field that differs between runs)."""
+    """A released file's content."""
     import torch
 
-    blob = torch.load(result.entry.path, weights_only=False)
-    blob["config"].pop("train_seconds")
-    return blob
+    return torch.load(result.entry.path, weights_only=False)
 
 
 def _weights_sha256(blob: dict) -> str:
@@ -138,6 +144,9 @@ def _weights_sha256(blob: dict) -> str:
 def _same_release(a, b):
     import torch
 
+    from dlic_lib.data import sha256_file
+
+    assert a.entry.sha256 == b.entry.sha256 == sha256_file(a.entry.path) == sha256_file(b.entry.path)  # the same file
     ra, rb = _release(a), _release(b)
     assert _weights_sha256(ra) == _weights_sha256(rb)
     wa, wb = ra.pop("state_dict"), rb.pop("state_dict")

@@ -109,3 +109,33 @@ def test_library_loops_leave_no_tqdm_import_behind():
     root = Path(dlic_lib.__file__).parent
     users = [p.relative_to(root).as_posix() for p in root.rglob("*.py") if "tqdm" in p.read_text(encoding="utf-8")]
     assert users == ["progress.py"]
+
+
+def test_chapter_coding_loops_report_their_stage_and_every_file(monkeypatch):
+    """Chapter 6's conventional points show "coding <set>: …" with the number of files to code, one step per file."""
+    import numpy as np
+
+    from dlic_lib.studies import proxiqa
+
+    seen: list[progress.Task] = []
+
+    def spy(stage, total, **kwargs):
+        seen.append(progress.Task(stage, total, **{**kwargs, "enabled": False}))
+        return seen[-1]
+
+    monkeypatch.setattr(progress, "task", spy)
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    table = proxiqa.conventional_points({"a": image, "b": image}, (("jpeg2000", None),), "Kodak", points=2)
+    (bar,) = seen
+    assert bar.stage == "coding Kodak: conventional codecs" and bar.total == len(table) == 4 and bar.step == 4
+    assert bar.detail.startswith("JPEG 2000 q=") and (table["bpp"] < 3).all()  # requested 2.4 and 0.3 bpp
+
+
+def test_chapter_trainings_report_progress_by_default():
+    """The chapters' training entry points show their networks' steps live (in the book run's terminal)."""
+    import inspect
+
+    from dlic_lib.studies import cnn_jpeg, proxiqa
+
+    for entry in (cnn_jpeg.train_all, proxiqa.run):
+        assert inspect.signature(entry).parameters["progress"].default is True, entry.__qualname__

@@ -84,7 +84,7 @@ def _files(cfg: dict) -> dict[str, Any]:
                 identity_init=cfg["profile"] != "full")
 
 
-def train_all(cfg: dict[str, Any], *, progress: bool = False, device: str | None = None) -> dict[str, Any]:
+def train_all(cfg: dict[str, Any], *, progress: bool = True, device: str | None = None) -> dict[str, Any]:
     """Train (or find finished) every run of the chapter; returns the results by role."""
     from ..train.task import Trainer
     from ..train.tasks.jpeg_cnn import FakeCodecTask, PipelineTask

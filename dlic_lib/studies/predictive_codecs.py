@@ -47,13 +47,13 @@ def baseline_settings(profile: str):
 def chapter_settings(profile: str, **overrides: Any) -> dict[str, Any]:
     """The chapter's settings at ``profile`` with non-``None`` overrides (unknown keys refused).
 
-    ``width`` and ``iterations`` are those of the shared recursive baseline (:func:`baseline_settings`).
+    ``width``, ``iterations`` and ``steps`` are those of the shared recursive baseline (:func:`baseline_settings`).
     """
     from ..profiles import settings_from
 
     s = settings_from(SETTINGS, CHAPTER, profile, **overrides)
     base = baseline_settings(profile)
-    return {**s, "width": base.width, "iterations": base.iterations, "profile": profile}
+    return {**s, "width": base.width, "iterations": base.iterations, "steps": base.steps, "profile": profile}
 
 
 # --- networks ---------------------------------------------------------------------------------
@@ -66,23 +66,23 @@ def networks(s: dict[str, Any]) -> dict[str, Any]:
 
     out: dict[str, Any] = {"logs": {}}
     # the zoo's recursive codec of this profile, the one chapters 2 and 7 use (trained once for all three)
-    base = train_recurrent(baseline_settings(s["profile"]))
+    base = train_recurrent(baseline_settings(s["profile"]), progress=True)
     out["baseline"], out["logs"]["baseline"] = zoo.load_model(base.entry), base.log
     intra_s = intra_prediction.chapter_settings(s["profile"])
     (out["ae1"], _), (out["ae2"], _) = intra_prediction.intra_models(intra_s).values()
     for kind in ("single", "multi"):
         res = train(ResidualRnnTask(kind=kind, width=s["width"], iterations=s["iterations"], steps=s["residual_steps"],
                                     batch=s["batch"], warm_start=str(base.entry.path), profile=s["profile"],
-                                    intra_profile=s["profile"], max_side=s["max_side"]))
+                                    intra_profile=s["profile"], max_side=s["max_side"]), progress=True)
         out[kind], out["logs"][kind] = zoo.load_model(res.entry), res.log
     out["vae"] = {}
     for lmbda in s["lambdas"]:
         common = dict(lmbda=lmbda, N=s["vae_N"], batch=8 if s["profile"] != "smoke" else 2, profile=s["profile"],
                       intra_profile=s["profile"], max_side=s["max_side"])
-        plain = train(VaeTask(kind="vae", patch=64, steps=s["vae_steps"], **common))
+        plain = train(VaeTask(kind="vae", patch=64, steps=s["vae_steps"], **common), progress=True)
         nets = {"vae": zoo.load_model(plain.entry)}
         for kind in ("intra-ae", "embedded"):
-            r = train(VaeTask(kind=kind, patch=32, steps=s["intra_steps"], warm_start=str(plain.entry.path), **common))
+            r = train(VaeTask(kind=kind, patch=32, steps=s["intra_steps"], warm_start=str(plain.entry.path), **common), progress=True)
             nets[kind] = zoo.load_model(r.entry)
             if kind == "embedded":
                 nets["predictor"] = zoo.load_model(zoo.find("jung2021-embedded-intra", objective="embedded-p32",
@@ -133,31 +133,37 @@ def _family(label: str) -> str:
 
 def evaluate(s: dict[str, Any], nets: dict[str, Any], images: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
     """One row per (codec, quality, image): bytes, bpp, side-information bpp, metrics, mode shares."""
+    from .. import progress
     from ..codecs.predictive import PredictiveRnnCodec
     from ..predictive.predictors import AE1, AE2, NONE
 
     rows = []
-    for label, codec, qualities, limit in _codecs(s, nets):
-        for name, image in images[:limit] if limit else images:
-            pixels = image.shape[0] * image.shape[1]
-            for q in qualities:
-                row: dict[str, Any] = {"codec": _family(label), "curve": label, "quality": q, "image": name,
-                                       "profile": s["profile"]}
-                if isinstance(codec, PredictiveRnnCodec):
-                    coded, data = codec.encode_patches(image, q)
-                    decoded = coded.reconstruction[: image.shape[0], : image.shape[1]]
-                    acc = codec.accounting(data)
-                    row.update(side_bpp=acc["side"] / pixels, mean_iterations=float(coded.counts.mean()))
-                    m = coded.modes
-                    row.update(share_ae1=float(np.mean(m == AE1)), share_ae2=float(np.mean(m == AE2)),
-                               share_hevc=float(np.mean(m < 35)), share_none=float(np.mean(m == NONE)))
-                else:
-                    result = codec.encode(image, q, use_cache=False)
-                    data, decoded = result.data, result.decoded
-                    row["side_bpp"] = 0.0
-                row.update(bytes=len(data), bpp=8 * len(data) / pixels, **_metrics(image, decoded))
-                row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
-                rows.append(row)
+    plan = [(label, codec, qualities, images[:limit] if limit else images)
+            for label, codec, qualities, limit in _codecs(s, nets)]
+    with progress.task("coding", total=sum(len(q) * len(imgs) for _, _, q, imgs in plan), unit="file") as bar:
+        for label, codec, qualities, chosen in plan:
+            for name, image in chosen:
+                pixels = image.shape[0] * image.shape[1]
+                for q in qualities:
+                    bar.set_detail(f"{label} · {name}")
+                    row: dict[str, Any] = {"codec": _family(label), "curve": label, "quality": q, "image": name,
+                                           "profile": s["profile"]}
+                    if isinstance(codec, PredictiveRnnCodec):
+                        coded, data = codec.encode_patches(image, q)
+                        decoded = coded.reconstruction[: image.shape[0], : image.shape[1]]
+                        acc = codec.accounting(data)
+                        row.update(side_bpp=acc["side"] / pixels, mean_iterations=float(coded.counts.mean()))
+                        m = coded.modes
+                        row.update(share_ae1=float(np.mean(m == AE1)), share_ae2=float(np.mean(m == AE2)),
+                                   share_hevc=float(np.mean(m < 35)), share_none=float(np.mean(m == NONE)))
+                    else:
+                        result = codec.encode(image, q, use_cache=False)
+                        data, decoded = result.data, result.decoded
+                        row["side_bpp"] = 0.0
+                    row.update(bytes=len(data), bpp=8 * len(data) / pixels, **_metrics(image, decoded))
+                    row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
+                    rows.append(row)
+                    bar.update(1)
     return pd.DataFrame(rows)
 
 

@@ -67,7 +67,9 @@ SETTINGS: dict[str, dict[str, Any]] = {
                  agreement_tiles=24, extra_rungs=tuple(range(8)), extra_steps=100_000, extra_warmup=1000,
                  extra_batch=8, extra_kodak=24, msssim_patch=192, bmshj_steps=(2_000_000, 2_000_000, 100_000)),
 }  # fmt: skip
-_CONVENTIONAL_QUALITIES = {"jpeg2000": (10, 20, 40, 80, 160), "hevc": (22, 27, 32, 37, 42, 47)}
+#: the conventional codecs' rate parameters: JPEG 2000 takes the requested bpp (compression ratios 10–160 of
+#: the 24-bit original, 24 / ratio), x265 its QP
+_CONVENTIONAL_QUALITIES = {"jpeg2000": tuple(24 / r for r in (10, 20, 40, 80, 160)), "hevc": (22, 27, 32, 37, 42, 47)}
 
 
 def settings(profile: str, **overrides: Any) -> dict[str, Any]:
@@ -105,33 +107,43 @@ def score_pair(reference: np.ndarray, decoded: np.ndarray) -> dict[str, float]:
 
 def evaluate(releases: dict[float, Path], label: str, images: dict[str, np.ndarray], dataset: str) -> pd.DataFrame:
     """One row per (image, λ) of a BLS setting: bpp from the bytes, metrics, times."""
+    from .. import progress
+
     rows = []
-    for lam, path in releases.items():
-        codec = release_codec(path)
-        codec.encode(next(iter(images.values())), use_cache=False)  # warm-up, so the first timed image is not penalised
-        for name, image in images.items():
-            coded = codec.encode(image, use_cache=False)
-            rows.append({"dataset": dataset, "image": name, "codec": label, "lmbda": lam, "bpp": coded.bpp,
-                         **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
-                         "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
+    with progress.task(f"coding {dataset}: {label}", total=len(releases) * len(images), unit="file") as bar:
+        for lam, path in releases.items():
+            codec = release_codec(path)
+            codec.encode(next(iter(images.values())), use_cache=False)  # warm-up, so the first timed image is not penalised
+            for name, image in images.items():
+                bar.set_detail(f"λ={lam:g} · {name}")
+                coded = codec.encode(image, use_cache=False)
+                bar.update(1)
+                rows.append({"dataset": dataset, "image": name, "codec": label, "lmbda": lam, "bpp": coded.bpp,
+                             **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
+                             "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def conventional_points(images: dict[str, np.ndarray], codecs: tuple, dataset: str, points: int = 6) -> pd.DataFrame:
     """RD points (and encode times) of the conventional codecs at up to ``points`` fixed quality settings."""
+    from .. import progress
     from ..codecs import get_codec
 
     rows = []
-    for name, chroma in codecs:
-        codec = get_codec(name, **({"chroma": chroma} if chroma else {}))
-        label = "JPEG 2000" if name == "jpeg2000" else f"x265 {chroma}"
-        qualities = _CONVENTIONAL_QUALITIES[name]
-        for q in qualities[:: max(1, -(-len(qualities) // points))]:
-            for image_name, image in images.items():
-                coded = codec.encode(image, q, use_cache=False)
-                rows.append({"dataset": dataset, "image": image_name, "codec": label, "lmbda": q, "bpp": coded.bpp,
-                             **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
-                             "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
+    steps = {name: qs[:: max(1, -(-len(qs) // points))] for name, qs in _CONVENTIONAL_QUALITIES.items()}
+    total = sum(len(steps[name]) for name, _ in codecs) * len(images)
+    with progress.task(f"coding {dataset}: conventional codecs", total=total, unit="file") as bar:
+        for name, chroma in codecs:
+            codec = get_codec(name, **({"chroma": chroma} if chroma else {}))
+            label = "JPEG 2000" if name == "jpeg2000" else f"x265 {chroma}"
+            for q in steps[name]:
+                for image_name, image in images.items():
+                    bar.set_detail(f"{label} q={q} · {image_name}")
+                    coded = codec.encode(image, q, use_cache=False)
+                    bar.update(1)
+                    rows.append({"dataset": dataset, "image": image_name, "codec": label, "lmbda": q, "bpp": coded.bpp,
+                                 **score_pair(image, coded.decoded), "encode_ms": 1e3 * coded.encode_s,
+                                 "decode_ms": 1e3 * coded.decode_s})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -284,7 +296,7 @@ def _cache_folder(cfg: dict[str, Any], releases: dict[str, Any]) -> Path:
     return cache_dir() / "proxiqa" / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def run(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | None = None) -> dict[str, Any]:
+def run(cfg: dict[str, Any], *, progress: bool = True, runs_dir: Path | None = None) -> dict[str, Any]:
     """Train what is missing, code every test image, and build every table of the chapter (cached)."""
     import json
 

@@ -268,7 +268,7 @@ def _train_standin(label: str, profile: str) -> None:
     if LEARNED_STANDINS[label] == "rnn":
         from ..train.tasks.recurrent import train_recurrent
 
-        train_recurrent(profile)
+        train_recurrent(profile, progress=True)
 
 
 def learned_standins(settings: Seed002Settings, train_missing: bool = True) -> tuple[dict[str, object], dict[str, str]]:

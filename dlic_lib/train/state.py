@@ -23,14 +23,19 @@ def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     """``torch.save`` to a temporary file next to ``path``, flushed, then renamed over it.
 
     A reader (or a run killed with SIGKILL at any moment) sees the old file or the new one, never half of one.
+    The bytes depend on ``obj`` alone: the archive is built in memory (``torch.save`` to a file names
+    the archive's root folder after that file, here a random temporary name), so equal content gives
+    an equal sha256.
     """
+    import io
+
     import torch
 
-    from ..outputs import atomic_path
+    from ..outputs import write_bytes
 
-    with atomic_path(path, what="training file") as tmp:
-        torch.save(obj, tmp)
-    return Path(path)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return write_bytes(path, buffer.getvalue(), what="training file")
 
 
 def read_state(path: Path, migrate: Callable[[dict], dict]) -> dict | None:

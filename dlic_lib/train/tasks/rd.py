@@ -272,7 +272,7 @@ class RateDistortionTask(Task):
         val = rd_point(net, self.val_crops, trainer.device)
         val["bpp_estimate"] = _evaluate_forward(net, self.val_crops, self.criterion, trainer.device)["bpp"]
         train_config = {**cfg.as_dict(), "data_provenance": self.provenance, "device": trainer.device, "amp": trainer.amp,
-                        "channels_last": trainer.channels_last, "torch": str(torch.__version__), "train_seconds": trainer.elapsed_s,
+                        "channels_last": trainer.channels_last, "torch": str(torch.__version__),
                         "run_id": cfg.run_id()}
         blob = {"format": RELEASE_FORMAT, "model": cfg.model, "metric": cfg.metric, "quality": cfg.quality, "lmbda": cfg.lmbda,
                 "N": cfg.N, "M": cfg.M, "state_dict": _release_state_dict(net, cfg.release_dtype), "config": train_config, "val": val}
