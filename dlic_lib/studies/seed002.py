@@ -122,8 +122,18 @@ def make_stimuli(contents: dict[str, np.ndarray], settings: Seed002Settings,
     ``learned`` maps a stand-in label to a ready codec. Returns the tidy stimulus table (``stimulus,
     content, codec, group, parameter, target_msssim, bpp, n_bytes``) and ``{stimulus: decoded image}``.
     """
+    from .. import progress
     from ..codecs import get_codec
 
+    fixed_parameters = settings.fixed_parameters or {}
+    per_content = (sum(len(fixed_parameters.get(label, settings.msssim_targets)) for label in CONVENTIONAL)
+                   + sum(len(settings.learned_rates.get(label, ())) for label in (learned or {})))
+    bar = progress.task("coding the stimuli", total=per_content * len(contents), unit="stimulus")
+    if on_step is None:  # the book run's terminal shows each stimulus
+
+        def on_step(text: str) -> None:
+            bar.set_detail(text)
+            bar.update(1)
     rows, images = [], {}
     for content, image in contents.items():
         for label, (name, options) in CONVENTIONAL.items():
@@ -152,22 +162,27 @@ def make_stimuli(contents: dict[str, np.ndarray], settings: Seed002Settings,
                 images[sid] = coded.decoded
                 rows.append({"stimulus": sid, "content": content, "codec": label, "group": "DL", "parameter": q,
                              "target_msssim": np.nan, "bpp": coded.bpp, "n_bytes": coded.n_bytes})
+    bar.close()
     return pd.DataFrame(rows), images
 
 
 def score_stimuli(stimuli: pd.DataFrame, images: dict, contents: dict[str, np.ndarray],
                   on_step: Callable[[str], None] | None = None) -> pd.DataFrame:
     """The nine metrics (paper names as columns) and NIQE of every stimulus, plus pristine NIQE per content."""
+    from .. import progress
     from ..metrics import compute
 
     metrics = [*NINE_METRICS.values(), "niqe"]
     out = []
-    for row in stimuli.itertuples(index=False):
-        if on_step:
-            on_step(f"metrics of {row.stimulus}")
-        values = compute(contents[row.content], images[row.stimulus], metrics, progress=False).iloc[0]
-        out.append({**row._asdict(), **{paper: float(values[ours]) for paper, ours in NINE_METRICS.items()},
-                    "NIQE": float(values["niqe"])})
+    with progress.task("metrics of the stimuli", total=len(stimuli), unit="stimulus") as bar:
+        for row in stimuli.itertuples(index=False):
+            if on_step:
+                on_step(f"metrics of {row.stimulus}")
+            bar.set_detail(str(row.stimulus))
+            values = compute(contents[row.content], images[row.stimulus], metrics, progress=False).iloc[0]
+            out.append({**row._asdict(), **{paper: float(values[ours]) for paper, ours in NINE_METRICS.items()},
+                        "NIQE": float(values["niqe"])})
+            bar.update(1)
     table = pd.DataFrame(out)
     pristine = {c: float(compute(img, img, ["niqe"], progress=False)["niqe"].iloc[0]) for c, img in contents.items()}
     table["NIQE_pristine"] = table["content"].map(pristine)
