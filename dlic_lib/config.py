@@ -12,10 +12,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["data_dir", "mirror_dirs", "cache_dir", "checkpoint_dir", "offline", "project_root", "results_dir"]
+__all__ = ["data_dir", "mirror_dirs", "cache_dir", "checkpoint_dir", "offline", "project_root", "results_dir",
+           "environment"]
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -57,3 +60,18 @@ def project_root() -> Path:
 def results_dir() -> Path:
     """Tidy result tables written by the notebooks (``DLIC_RESULTS_DIR``, default ``<project>/results``)."""
     return _env_path("DLIC_RESULTS_DIR", project_root() / "results")
+
+
+@contextlib.contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """Set ``settings`` in ``os.environ`` for the body; restore every key (or its absence) afterwards."""
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -110,16 +110,10 @@ class LocalExecutor(Executor):
 
 def _with_settings(settings: dict[str, str], fn: Callable, args: tuple, kwargs: dict):
     """Run ``fn`` on a worker with the caller's folder settings, restoring the worker's afterwards."""
-    saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)
-    try:
+    from .config import environment
+
+    with environment(settings):
         return fn(*args, **kwargs)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class _DaskFuture:

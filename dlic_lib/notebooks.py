@@ -16,13 +16,12 @@ the executed notebook gets none of them.
 from __future__ import annotations
 
 import ast
-import os
 from contextlib import nullcontext
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .config import project_root
+from .config import environment, project_root
 from .errors import DlicError
 from .profiles import CHAPTERS, PARAMETER_RULES, PROFILES, Rule, check_parameter, get_profile
 
@@ -161,10 +160,8 @@ def run_notebook(
         status.mkdir()
         # the kernel inherits these: no debugger file-validation notice, progress to the status files
         env = {"PYDEVD_DISABLE_FILE_VALIDATION": "1", STATUS_DIR_ENV: str(status)}
-        env_before = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
         try:
-            with Monitor(status, label or source.stem) if progress else nullcontext():
+            with environment(env), Monitor(status, label or source.stem) if progress else nullcontext():
                 pm.execute_notebook(
                     str(staged),
                     str(partial),
@@ -182,12 +179,6 @@ def run_notebook(
                 f"notebook {source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                 f"(partial output kept in {partial})"
             ) from None
-        finally:
-            for key, value in env_before.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         _portable_metadata(partial, source.name, output.name)
         partial.replace(output)
     return output
