@@ -97,19 +97,24 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
     # the conventional codecs; conventional: (codec, chroma[, options]); learned: seed-000 short names;
     # qualities: rungs of the learned codecs (RNN-C: 1, 2, 4, 6 iterations, coded on rnn_sets only);
     # warm_start/warm_steps: how the -E ladders are trained
-    # (each rung above the lowest starts from the release of the rung below, for warm_steps steps)
+    # (each rung above the lowest starts from the release of the rung below, for warm_steps steps);
+    # steps/finetune_steps: steps of the lowest -E rung and of each -M fine-tune (None: the training preset's)
     "02_objective_study": {
         "smoke": dict(kodak=1, highres=1, max_side=384, targets=(0.25, 0.5),
                       conventional=[("jpeg", "420"), ("jpeg", "444"), ("webp", None), ("hevc", "420")],
-                      learned=["BF-E", "RNN-C"], qualities=(1, 3), warm_start=False, warm_steps=None, rnn_sets=("Kodak",)),
-        "quick": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS,
+                      learned=["BF-E", "RNN-C"], qualities=(1, 3), warm_start=False, warm_steps=None, steps=None,
+                      finetune_steps=None, rnn_sets=("Kodak",)),
+        # quick: the high-res set at ≤ 1024 px and 2000 + 1000 steps per -E ladder, 250 per fine-tune keep
+        # chapters 0–2 within 45 min on two CPU cores (the thesis' 2048 px and the preset's 5000 + 2500 + 500
+        # steps took 81 min: benchmarks/book_time.py)
+        "quick": dict(kodak=24, highres=8, max_side=1024, targets=_THESIS_TARGETS,
                       conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
                                     ("hevc", "420"), ("hevc", "444"), ("av1", "420"), ("jpegxl", None)],
-                      learned=["BF-E", "BF-M", "MM-E", "MM-M", "RNN-C"], qualities=(1, 3), warm_start=True, warm_steps=2500,
-                      rnn_sets=("Kodak",)),
+                      learned=["BF-E", "BF-M", "MM-E", "MM-M", "RNN-C"], qualities=(1, 3), warm_start=True, warm_steps=1000,
+                      steps=2000, finetune_steps=250, rnn_sets=("Kodak",)),
         "full": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS, conventional=_ALL_CONVENTIONAL,
                      learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M", "RNN-C"], qualities=tuple(range(1, 9)),
-                     warm_start=False, warm_steps=None, rnn_sets=("Kodak", "High-res")),
+                     warm_start=False, warm_steps=None, steps=None, finetune_steps=None, rnn_sets=("Kodak", "High-res")),
     },
     # crop: (H, W) of each content; candidates: "all" or "commons" (no T-Labs video frames); slots: semantic
     # class → contents; msssim_targets: the conventional rates (or fixed_parameters per codec); learned_rates:

@@ -93,7 +93,9 @@ provenance_table(P, [kodak, photos])
 # ## 1. Test sets
 # Kodak as it is (768×512). The high-resolution set is prepared as the thesis prepared JPEG AI
 # (Section 5.1): longer side at most 2048 pixels, both sides multiples of 16 (Lanczos
-# down-scaling, then a centre crop of at most 15 pixels per side). The JPEG AI set itself is not
+# down-scaling, then a centre crop of at most 15 pixels per side). The `quick` profile caps the
+# longer side at 1024 pixels and `smoke` at 384: the 2048-pixel images cost three to four times a
+# Kodak image in every codec, too much for a laptop's budget (claim C13 below states the cap). The JPEG AI set itself is not
 # redistributable; the Commons high-resolution test split stands in for it (users who have JPEG AI
 # can add it to the manifest's `jpeg-ai-test` entry).
 

@@ -35,15 +35,19 @@
 # libvmaf's. BD-rates are per image against BLS-MSE, then mean and **population** SD, as the paper.
 #
 # **What a CPU profile can show.** At `quick` the codec has N = 32 channels (the paper: 192) and is
-# trained for minutes in float32 (MSE ladder of four λ, warm-started; bfloat16 autocast made BLS
-# steps 2.5× slower on the book's CPU), VMAF_p is fine-tuned from each MSE rung for a few
-# hundred alternating steps, and BD-rates rest on four points per curve (pchip, not the paper's
-# eight-point cubic fit). The paper trained 2.1 M steps per model; libvmaf labels alone make such a
+# trained for a few minutes in float32 (MSE ladder of three λ, warm-started; bfloat16 autocast made
+# BLS steps 2.5× slower on the book's CPU), VMAF_p is fine-tuned from each MSE rung for about a
+# hundred alternating steps, and BD-rates rest on three points per curve (pchip, not the paper's
+# eight-point cubic fit): the chapter's 15-minute budget on two CPU cores sets these sizes. The paper trained 2.1 M steps per model; libvmaf labels alone make such a
 # run GPU-weeks. At `quick`, SSIM_p and MS-SSIM_p (proxies trained on the library's SSIM and
 # MS-SSIM, alternating as VMAF_p) and direct SSIM training with and without the pixel loss
 # (Table IV) are fine-tuned from two MSE rungs for a few dozen steps and coded on eight Kodak
 # images: enough to show the direction of C42 and C44, not their size. BMSHJ (C43) needs its own MSE
-# ladder and runs at `full` only; `smoke` leaves all of these out. Every network is coded by the
+# ladder and runs at `full` only; at `quick` the mean-scale hyperprior that chapter 2 trains (MM-E,
+# N = 64, M = 96, from the checkpoint zoo; **MSH** below) stands in for it: VMAF_p is fine-tuned from
+# its two MSE rungs, and C43 compares the two against BLS-MSE as the paper compares BMSHJ's (a
+# hyperprior codec with and without the proxy loss; Minnen's mean-and-scale model is not Ballé's
+# scale-only one). `smoke` leaves all of these out. Every network is coded by the
 # book's `bls2017` codec (`dlic encode --codec bls2017 --checkpoint release.pt`), whose decoder sums
 # exactly, so a file decodes to the same pixels on any machine and thread count.
 
@@ -131,8 +135,8 @@ fig.update_layout(xaxis_title="training step", yaxis_title="VMAF of the validati
 plots.show(plots.style(fig, title="True and predicted VMAF during training"))
 
 # %% [markdown]
-# **The proxy as a metric.** Agreement with libvmaf on held-out 128² tiles of Kodak coded by every
-# BLS network of the chapter: the pre-trained proxy (the metric `proxiqa_vmaf`), an alternating
+# **The proxy as a metric.** Agreement with libvmaf on held-out 128² tiles of Kodak (the images of
+# the extra settings: eight at `quick`) coded by every BLS MSE and VMAF_p network of the chapter: the pre-trained proxy (the metric `proxiqa_vmaf`), an alternating
 # proxy, and the differentiable `vmaf-torch` re-implementation of VMAF v0.6.1.
 
 # %% tags=["hide-input"]
@@ -149,8 +153,8 @@ plots.show(plots.rd_figure(points, {"vmaf": "VMAF", "psnr": "PSNR eq. 12 (dB)", 
 
 # %% [markdown]
 # Per-image BD-rates against BLS-MSE, mean and population SD per set, next to Table II's Kodak
-# and Tecnick rows for BLS VMAF_p (the high-resolution stand-in is eight Commons test images of
-# 1.2–1.3 Mpx in place of Tecnick's 100 images of 1.44 Mpx; NFLX's billboard images are not available).
+# and Tecnick rows for BLS VMAF_p (the high-resolution stand-in is Commons test images of
+# 1.2–1.3 Mpx, eight at `full` and four at `quick`, in place of Tecnick's 100 images of 1.44 Mpx; NFLX's billboard images are not available).
 
 # %% tags=["hide-input"]
 t2 = published_table("seed004_table2_mean_bdrate")
@@ -170,15 +174,17 @@ paper = t1[t1["target"] == "vmaf_p"].pivot(index="image", columns="bd_metric", v
 kod.join(paper, rsuffix=" (paper)", how="left")
 
 # %% [markdown]
-# **Other targets and direct SSIM training (C42, C44; Table IV).** Mean Kodak BD-rates against
-# BLS-MSE of SSIM_p, MS-SSIM_p and the two direct SSIM trainings, next to Table IV (which trained
-# 1 M steps at a constant learning rate; ours are short fine-tunings, so only the signs and the
-# ordering can be compared). Empty where the profile does not train them.
+# **Other targets, direct SSIM training and a hyperprior codec (C42–C44; Table IV).** Mean Kodak
+# BD-rates against BLS-MSE of SSIM_p, MS-SSIM_p, the two direct SSIM trainings and the hyperprior
+# codec with and without VMAF_p (BMSHJ at `full`, chapter 2's MSH at `quick`), next to Table IV
+# (which trained 1 M steps at a constant learning rate; ours are short fine-tunings, so only the
+# signs and the ordering can be compared). Empty where the profile does not train them.
 
 # %% tags=["hide-input"]
 t4 = published_table("seed004_table4").rename(columns={"value_pct": "paper %"})
 names = {"BLS SSIM direct": "SSIM", "BLS SSIM_p": "SSIM_p", "BLS SSIM direct + MSE": "SSIM+L_d"}
-extra = RESULTS["summary"][RESULTS["summary"]["codec"].isin([*names, "BLS MS-SSIM_p", "BMSHJ MSE", "BMSHJ VMAF_p"])]
+hyperprior = ["BMSHJ MSE", "BMSHJ VMAF_p", "MSH MSE (chapter 2)", "MSH VMAF_p"]
+extra = RESULTS["summary"][RESULTS["summary"]["codec"].isin([*names, "BLS MS-SSIM_p", *hyperprior])]
 extra = extra.assign(optimization=extra["codec"].map(names)).rename(columns={"metric": "bd_metric", "mean": "ours mean %"})
 extra.merge(t4[["bd_metric", "optimization", "paper %"]], on=["bd_metric", "optimization"], how="left")[
     ["codec", "bd_metric", "n", "ours mean %", "paper %"]].round(2)

@@ -104,13 +104,15 @@ def test_tiles_and_agreement_table():
     assert table.loc["b", "srocc"] == pytest.approx(-1.0) and table.loc["a", "tiles"] == 50
 
 
-def _results(extras: bool, bmshj: bool) -> dict:
+def _results(extras: bool, hyper: str | None) -> dict:
     """Chapter results built from synthetic RD curves (every setting of the profile present)."""
     codecs = {"BLS-MSE": 1.0, "BLS VMAF_p": 0.8}
     if extras:
         codecs.update({"BLS SSIM_p": 0.85, "BLS MS-SSIM_p": 0.83, "BLS SSIM direct": 0.7, "BLS SSIM direct + MSE": 0.78})
-    if bmshj:
+    if hyper == "bmshj":
         codecs.update({"BMSHJ MSE": 0.75, "BMSHJ VMAF_p": 0.55})
+    elif hyper == "msh":  # chapter 2's mean-scale hyperprior standing in (quick)
+        codecs.update({"MSH MSE (chapter 2)": 0.75, "MSH VMAF_p": 0.55})
     rows = []
     for image in ("kodim01", "kodim19"):
         for codec, factor in codecs.items():
@@ -124,20 +126,21 @@ def _results(extras: bool, bmshj: bool) -> dict:
     per_image, summary = study.bd_summary(rd)
     mse = rd[rd["codec"] == "BLS-MSE"]
     conv = pd.concat([mse.assign(codec=name, bpp=mse["bpp"] * f, encode_ms=40.0) for name, f in (("x265 420", 1.25), ("JPEG 2000", 1.4))])
-    cfg = study.settings("quick" if extras else "smoke", bmshj_steps=(1, 1, 1) if bmshj else None)
+    cfg = study.settings("quick" if extras else "smoke", bmshj_steps=(1, 1, 1) if hyper == "bmshj" else None)
     frozen = pd.DataFrame({"setting": ["frozen", "alternating"], "gap": [60.0, 2.0]})
     return {"settings": cfg, "rd": rd, "conventional": conv, "per_image": per_image, "summary": summary,
             "frozen": frozen, "savings": study.kodim19_savings(pd.concat([rd, conv]))}
 
 
-@pytest.mark.parametrize("extras,bmshj", [(True, True), (True, False), (False, False)])
-def test_verdicts_cover_every_claim(extras, bmshj):
+@pytest.mark.parametrize("extras,hyper", [(True, "bmshj"), (True, "msh"), (False, None)])
+def test_verdicts_cover_every_claim(extras, hyper):
     from dlic_lib.claims import VERDICTS
+    from dlic_lib.studies.proxiqa_verdicts import MSH_NOTE
 
-    v = study.verdicts(_results(extras, bmshj)).set_index("id")
+    v = study.verdicts(_results(extras, hyper)).set_index("id")
     assert list(v.index) == [f"C{i}" for i in range(40, 49)]
     assert v["verdict"].isin(VERDICTS).all() and (v["why"].str.len() > 0).all()
-    computed = {"C40", "C41", "C45", "C46", "C47", "C48"} | ({"C42", "C44"} if extras else set()) | ({"C43"} if bmshj else set())
+    computed = {"C40", "C41", "C45", "C46", "C47", "C48"} | ({"C42", "C44"} if extras else set()) | ({"C43"} if hyper else set())
     for claim in computed:
         assert v.loc[claim, "verdict"] != "not testable here", (claim, v.loc[claim, "why"])
     if extras:  # own-metric gains of 15-17 %, PSNR costs: partly reproduced; Table IV's ordering holds
@@ -146,7 +149,12 @@ def test_verdicts_cover_every_claim(extras, bmshj):
     else:
         assert v.loc["C42", "why"] == "SSIM_p and MS-SSIM_p: not run at the smoke profile (runs at quick and full)"
         assert v.loc["C44", "why"] == "Table IV's trainings: not run at the smoke profile (runs at quick and full)"
-    if bmshj:
+    if hyper == "bmshj":
         assert v.loc["C43", "verdict"] == "reproduced" and "BMSHJ VMAF_p -45.00 %" in v.loc["C43", "why"]
+        assert MSH_NOTE not in v.loc["C43", "why"]
+    elif hyper == "msh":
+        assert v.loc["C43", "verdict"] == "reproduced" and "MSH VMAF_p -45.00 %" in v.loc["C43", "why"]
+        assert v.loc["C43", "why"].endswith(MSH_NOTE)
     else:
-        assert v.loc["C43", "why"].startswith("BMSHJ: not run at the") and v.loc["C43", "why"].endswith("(runs at full)")
+        assert v.loc["C43", "why"] == ("a hyperprior codec (BMSHJ or a stand-in): not run at the smoke profile "
+                                       "(runs at quick and full)")

@@ -70,3 +70,41 @@ def test_unknown_architecture_refused():
 
     with pytest.raises(DlicError, match="architecture must be one of"):
         ProxiqaTask(ProxiqaSettings(architecture="cheng2020"))
+
+
+def test_runs_made_before_m_existed_keep_their_ids():
+    assert ProxiqaTask(ProxiqaSettings()).run_id() == "proxiqa-931c19225f"
+    assert ProxiqaTask(ProxiqaSettings(architecture="bmshj2018-hyperprior", N=8)).run_id() == "proxiqa-b0b96f87c6"
+    assert ProxiqaTask(ProxiqaSettings(architecture="mbt2018-mean", N=8, M=12)).run_id() != "proxiqa-b0b96f87c6"
+
+
+def test_chapter2_mean_scale_release_is_fine_tuned_and_coded_exactly(train_folder, tmp_path, monkeypatch, kodim_crop):
+    """The C43 stand-in: a chapter-2 MSE release (rd task, float16 weights) → VMAF_p-style fine-tune → both coded."""
+    from compressai.models import MeanScaleHyperprior
+
+    from dlic_lib.codecs import LearnedCodec
+    from dlic_lib.errors import DlicError
+    from dlic_lib.studies import proxiqa as study
+    from dlic_lib.train import train_ladder
+
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "zoo"))
+    (base,) = train_ladder("mbt2018-mean", qualities=[1], profile="smoke", progress=False)
+    start = base.run_dir / "release.pt"
+    s = ProxiqaSettings(architecture="mbt2018-mean", N=16, M=24, proxy="alternating", target="ssim", patch=64, batch=2,
+                        steps=2, proxy_warmup=1, val_patches=1, scale_range=(1.0, 1.0), data=train_folder,
+                        init_codec=str(start), profile="smoke")  # fmt: skip
+    task = ProxiqaTask(s)
+    assert task.describe().startswith("MSH ssim_p")
+    result = Trainer(task, runs_dir=tmp_path / "runs", progress=False, amp=False).fit()
+    tuned, proxy, settings = load_release(result.run_dir / "release.pt")
+    assert isinstance(tuned, MeanScaleHyperprior) and proxy is not None and settings["M"] == 24
+    w0 = torch.load(start, weights_only=True)["state_dict"]["g_a.0.weight"].float()
+    assert 0 < (tuned.g_a[0].weight.detach() - w0).abs().max() < 0.05  # started from the release, then moved
+    image = kodim_crop[:64, :96]
+    for path in (start, result.run_dir / "release.pt"):
+        codec = study.release_codec(path)
+        assert isinstance(codec, LearnedCodec) and codec.name == "mbt2018-mean"
+        coded = codec.encode(image, use_cache=False)
+        assert np.array_equal(codec.decode(coded.data), coded.decoded) and coded.bpp > 0
+    with pytest.raises(DlicError, match="M applies to the hyperprior codecs"):
+        ProxiqaTask(ProxiqaSettings(M=8))

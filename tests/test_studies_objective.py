@@ -177,6 +177,13 @@ def test_c13_needs_multiples_of_16_within_2048(size, verdict):
                           {"dataset": "High-res", "image": "h", "width": size[0], "height": size[1]}])
     v = study.verdict_c13(sizes, 1)
     assert v["verdict"] == verdict and v["ours"].endswith("1 Kodak images")
+    assert "caps" not in v["why"]
+
+
+def test_c13_states_a_profile_cap_below_2048():
+    sizes = pd.DataFrame([{"dataset": "High-res", "image": "h", "width": 1024, "height": 672}])
+    v = study.verdict_c13(sizes, 24)
+    assert v["verdict"] == "partly reproduced" and "caps the longer side at 1024 px" in v["why"]
 
 
 # -- the ledger -----------------------------------------------------------------------------------
@@ -196,3 +203,24 @@ def test_record_claims_writes_every_claim_the_chapter_tests(thesis_plan):
                                           "; thesis codec set only")
     assert ledger.loc["C09", "verdict"] == "not testable here" and ledger.loc["C07", "verdict"] == "reproduced"
     assert ledger.loc["C11", "verdict"] == "partly reproduced"
+
+
+def test_quick_training_takes_the_chapters_step_counts(monkeypatch):
+    import dlic_lib.train as train
+    import dlic_lib.train.tasks.recurrent as recurrent
+
+    calls = []
+    monkeypatch.setattr(train, "train_ladder", lambda model, **kw: calls.append(("ladder", model, kw)))
+    monkeypatch.setattr(train, "finetune_ladder", lambda model, qs, **kw: calls.append(("finetune", model, kw)))
+    monkeypatch.setattr(recurrent, "train_recurrent", lambda *a, **kw: calls.append(("rnn", None, kw)))
+    P = study.chapter_profile("quick")
+    study.train_learned(study.learned_settings(P), P, jobs=1)
+    ladders = [kw for kind, _, kw in calls if kind == "ladder"]
+    tunes = [kw for kind, _, kw in calls if kind == "finetune"]
+    assert len(ladders) == 2 and len(tunes) == 2 and sum(kind == "rnn" for kind, _, _ in calls) == 1
+    assert all(kw["overrides"] == {"steps": 2000} and kw["warm_steps"] == 1000 and kw["warm_start"] for kw in ladders)
+    assert all(kw["overrides"] == {"steps": 250} for kw in tunes)
+    P = study.chapter_profile("smoke")
+    calls.clear()
+    study.train_learned(study.learned_settings(P), P, jobs=1)
+    assert [kw["overrides"] for kind, _, kw in calls if kind == "ladder"] == [None]

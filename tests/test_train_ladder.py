@@ -93,6 +93,8 @@ def test_finetune_ladder_starts_from_the_mse_rung_and_records_it(tmp_path, monke
     assert not torch.equal(w0, w1) and (w1 - w0).abs().max() < 0.05
     with pytest.raises(DlicError, match="trains every objective from scratch"):
         finetune_ladder("bmshj2018-factorized", [1], profile="full", progress=False)
+    (longer,) = finetune_ladder("bmshj2018-factorized", [1], profile="smoke", progress=False, overrides={"steps": 6})
+    assert longer.run_dir != tuned.run_dir and longer.step == 6
 
 
 def test_warm_start_ladder_starts_each_rung_from_the_one_below(tmp_path, monkeypatch, capsys):

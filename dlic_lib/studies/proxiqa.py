@@ -8,22 +8,25 @@ What runs (notes on seed 004, B3):
 3. the frozen-proxy experiment (Fig. 6, C46): a proxy pre-trained on JPEG/blur/noise patches with
    libvmaf labels, frozen, then used as the only distortion loss (``alpha = 1``) of one rung;
 4. on ``extra_rungs``: SSIM_p and MS-SSIM_p (C42), direct SSIM training with and without the pixel
-   loss (Table IV, C44); where ``bmshj_steps`` is set, BMSHJ with MSE and VMAF_p (C43)
+   loss (Table IV, C44); where ``bmshj_steps`` is set, BMSHJ with MSE and VMAF_p (C43), where
+   ``msh_steps`` is set, chapter 2's mean-scale hyperprior with MSE and VMAF_p in its place
    (:mod:`dlic_lib.studies.proxiqa_train`);
 5. Kodak and the high-resolution stand-in coded by the ``bls2017`` codec (real rANS bitstreams, exact
    decoding); per image bpp from the bytes, libvmaf VMAF, SSIM, MS-SSIM and PSNR by eq. 12; per-image
    BD-rates against BLS-MSE, mean and population SD; kodim19 against JPEG 2000 and x265 (C47);
    encode/decode times (C45). The settings of item 4 are coded on Kodak only (their claims are Kodak's).
 
-What ``quick`` adds for item 4 (step times of the same code at N = 32, best of 5, on the book's 2-core
-CPU under a load average of 6–10, so given as ratios to item 2's VMAF_p alternating step, batch 8 at
-128²): an SSIM_p step at batch 4 costs 0.6 of it, an MS-SSIM_p step (176²) 1.1, a direct-SSIM step
-0.25, a proxy-only warm-up step about half of its alternating step. Two rungs × (SSIM_p and MS-SSIM_p
-of 60 + 40 warm-up steps, two direct trainings of 60) ≈ 330 VMAF_p-step equivalents, 28 % of item 2's
-4 × (250 + 100 warm-up) steps, plus a few seconds of set-up and validation per run (8 runs); coding
-and scoring 4 settings × 2 λ × 8 Kodak images (64 codings) about 1 min. At 0.3–0.5 s per VMAF_p step:
-2–3 min of training, 3–4 min in all. BMSHJ runs at ``full`` only: its own MSE ladder does not fit
-``quick``'s 15 minutes.
+What ``quick`` keeps within its budget (measured on the book's idle 2-core CPU, N = 32, float32): an MSE
+step costs 0.05 s (2000 steps in 110 s), a VMAF_p rung of 100 proxy-only and 250 alternating steps
+(batch 8 at 128², one libvmaf call per step) 155–185 s, and coding plus libvmaf scoring 0.5 s per Kodak
+image and 1.2 s per high-res image. Four rungs at those sizes, the extra settings and the evaluation of
+every image took over 30 minutes; ``quick`` therefore trains three rungs (1000 + 500 + 500 MSE steps,
+VMAF_p 50 + 120 steps), the pre-trained and frozen proxies for 150 and 100 steps, the extra settings
+of item 4 for 30 + 40 steps on two rungs, codes four high-res images, and measures the proxies'
+agreement with libvmaf on the eight Kodak images of item 4. BMSHJ runs at ``full`` only: its own MSE
+ladder does not fit ``quick``'s 15 minutes; at ``quick`` chapter 2's mean-scale hyperprior MSE rungs
+(MM-E, from the zoo) stand in for it and VMAF_p is fine-tuned from each (``msh_steps``: warm-up,
+alternating steps).
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ _LADDER = (0.0018, 0.0067, 0.025, 0.0932)
 #: release key → curve label; the first two are coded on every set, the others on Kodak
 LABELS = {"mse": "BLS-MSE", "vmaf_p": "BLS VMAF_p", "ssim_p": "BLS SSIM_p", "ms_ssim_p": "BLS MS-SSIM_p",
           "ssim_direct": "BLS SSIM direct", "ssim_direct_pixel": "BLS SSIM direct + MSE", "bmshj_mse": "BMSHJ MSE",
-          "bmshj_vmaf_p": "BMSHJ VMAF_p"}  # fmt: skip
+          "bmshj_vmaf_p": "BMSHJ VMAF_p", "msh_mse": "MSH MSE (chapter 2)", "msh_vmaf_p": "MSH VMAF_p"}  # fmt: skip
 
 #: the chapter's settings per profile (λ: CompressAI's MSE convention; VMAF_p uses 2·λ with α = 0.5)
 SETTINGS: dict[str, dict[str, Any]] = {
@@ -53,19 +56,19 @@ SETTINGS: dict[str, dict[str, Any]] = {
                   vmafp_warmup=1, vmafp_steps=2, pretrain_steps=3, frozen_steps=2, frozen_rung=0,
                   kodak=1, highres=0, max_side=384, conventional=(("hevc", "420"),), conventional_points=2, agreement_tiles=4,
                   extra_rungs=(), extra_steps=0, extra_warmup=0, extra_batch=4, extra_kodak=0, msssim_patch=176,
-                  bmshj_steps=None),
-    "quick": dict(N=32, lambdas=_LADDER, mse_steps=(2000, 1000), crop=96, batch=8, patch=128,
-                  vmafp_warmup=100, vmafp_steps=250, pretrain_steps=400, frozen_steps=250, frozen_rung=1,
-                  kodak=24, highres=8, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
+                  bmshj_steps=None, msh_steps=None),
+    "quick": dict(N=32, lambdas=_LADDER[:3], mse_steps=(1000, 500), crop=96, batch=8, patch=128,
+                  vmafp_warmup=50, vmafp_steps=120, pretrain_steps=150, frozen_steps=100, frozen_rung=1,
+                  kodak=24, highres=4, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
                   conventional_points=6, agreement_tiles=24,
-                  extra_rungs=(1, 2), extra_steps=60, extra_warmup=40, extra_batch=4, extra_kodak=8, msssim_patch=176,
-                  bmshj_steps=None),
+                  extra_rungs=(1, 2), extra_steps=40, extra_warmup=30, extra_batch=4, extra_kodak=8, msssim_patch=176,
+                  bmshj_steps=None, msh_steps=(30, 60)),
     "full": dict(N=192, lambdas=(0.0009, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932), mse_steps=(2_000_000, 2_000_000),
                  crop=256, batch=8, patch=128, vmafp_warmup=1000, vmafp_steps=100_000, pretrain_steps=20_000,
                  frozen_steps=20_000, frozen_rung=3, kodak=24, highres=8, max_side=None,
                  conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6,
                  agreement_tiles=24, extra_rungs=tuple(range(8)), extra_steps=100_000, extra_warmup=1000,
-                 extra_batch=8, extra_kodak=24, msssim_patch=192, bmshj_steps=(2_000_000, 2_000_000, 100_000)),
+                 extra_batch=8, extra_kodak=24, msssim_patch=192, bmshj_steps=(2_000_000, 2_000_000, 100_000), msh_steps=None),
 }  # fmt: skip
 #: the conventional codecs' rate parameters: JPEG 2000 takes the requested bpp (compression ratios 10–160 of
 #: the 24-bit original, 24 / ratio), x265 its QP
@@ -81,13 +84,18 @@ def settings(profile: str, **overrides: Any) -> dict[str, Any]:
 
 # -- coding and scoring --------------------------------------------------------------------------------
 def release_codec(path: str | Path) -> Any:
-    """The codec of a release: ``bls2017`` (:class:`~dlic_lib.codecs.bls2017.Bls2017Codec`), or BMSHJ through
-    :class:`~dlic_lib.codecs.learned.LearnedCodec` with the release's network."""
+    """The codec of a release: ``bls2017`` (:class:`~dlic_lib.codecs.bls2017.Bls2017Codec`), or a hyperprior
+    codec (this chapter's or chapter 2's release) through :class:`~dlic_lib.codecs.learned.LearnedCodec`."""
     from ..codecs import LearnedCodec
     from ..codecs.bls2017 import Bls2017Codec
     from ..zoo import load_release as read
 
-    architecture = read(path).get("settings", {}).get("architecture", "bls2017")
+    blob = read(path)
+    if "settings" not in blob and "model" in blob:  # a rate–distortion release of chapter 2's ladders
+        from ..zoo import model_from_release
+
+        return LearnedCodec(blob["model"], model=model_from_release(path, blob["model"], {"N": blob["N"], "M": blob["M"]}))
+    architecture = blob.get("settings", {}).get("architecture", "bls2017")
     if architecture == "bls2017":
         return Bls2017Codec(checkpoint=str(path))
     from ..train.tasks.proxiqa import load_release
@@ -330,7 +338,7 @@ def _compute(cfg: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
     lam, frozen_path = releases["frozen"]
     frozen = frozen_example(frozen_path, releases["vmaf_p"][lam], kodak["kodim01"]) if "kodim01" in kodak else None
     per_image, summary = bd_summary(rd)
-    agreement = proxy_agreement(releases, kodak, max_tiles=cfg["agreement_tiles"])
+    agreement = proxy_agreement(releases, dict(list(kodak.items())[: max(1, cfg["extra_kodak"])]), max_tiles=cfg["agreement_tiles"])
     savings = kodim19_savings(pd.concat([rd, conventional])) if probe == "kodim19" else {}
     return {"releases": releases, "settings": cfg, "rd": rd, "conventional": conventional, "frozen": frozen, "per_image": per_image,
             "summary": summary, "agreement": agreement, "logs": training_logs(releases), "savings": savings}
@@ -338,58 +346,6 @@ def _compute(cfg: dict[str, Any], releases: dict[str, Any]) -> dict[str, Any]:
 
 def verdicts(results: dict[str, Any]) -> pd.DataFrame:
     """Every claim's verdict from the chapter's results (C48 from the published tables)."""
-    from ..claims import published_table
-    from . import proxiqa_claims as pc
+    from .proxiqa_verdicts import chapter_verdicts
 
-    summary, per_image = results["summary"], results["per_image"]
-
-    def mean(dataset: str, metric: str, codec: str = "BLS VMAF_p") -> float | None:
-        row = summary[(summary["dataset"] == dataset) & (summary["metric"] == metric) & (summary["codec"] == codec)]
-        return float(row["mean"].iloc[0]) if len(row) and np.isfinite(row["mean"].iloc[0]) else None
-
-    kodak = per_image[(per_image["dataset"] == "Kodak") & (per_image["codec"] == "BLS VMAF_p")]
-    wide = kodak.pivot(index="image", columns="metric", values="bd_rate").dropna() if len(kodak) else None
-    rd, conv = results["rd"], results["conventional"]
-    times = {"mse": rd.loc[rd["codec"] == "BLS-MSE", "encode_ms"].mean(),
-             "vmaf_p": rd.loc[rd["codec"] == "BLS VMAF_p", "encode_ms"].mean(),
-             "hevc": conv.loc[conv["codec"].str.startswith("x265"), "encode_ms"].mean() if len(conv) else float("nan")}  # fmt: skip
-    if len(conv):  # x265 against BLS-MSE on the same image
-        times["mse_probe"] = rd.loc[(rd["codec"] == "BLS-MSE") & (rd["image"] == conv["image"].iloc[0]), "encode_ms"].mean()
-    frozen = results["frozen"]
-    gaps = (None, None) if frozen is None else (float(frozen["gap"].iloc[0]), float(frozen["gap"].iloc[1]))
-    ours_max = float(wide["vmaf"].min()) if wide is not None and len(wide) else None
-    t1, t2 = published_table("seed004_table1_kodak_bdrate"), published_table("seed004_table2_mean_bdrate")
-    cfg = results.get("settings") or {}
-
-    def trained(key: str) -> bool:
-        return bool(cfg.get(key))
-
-    def missing(key: str, what: str) -> str | None:
-        """Why ``what`` is absent: the profile leaves it out (and where it runs), or ``None`` when it ran."""
-        if trained(key):
-            return None
-        where = [p for p, c in SETTINGS.items() if c.get(key)]
-        return f"{what}: not run at the {cfg.get('profile', 'this')} profile (runs at {' and '.join(where)})"
-
-    def pair(label: str, metric: str) -> tuple[float | None, float | None] | None:
-        return (mean("Kodak", metric, label), mean("Kodak", "psnr", label)) if trained("extra_rungs") else None
-
-    def table4() -> tuple[dict, dict]:
-        labels = {"direct": "BLS SSIM direct", "direct+pixel": "BLS SSIM direct + MSE", "ssim_p": "BLS SSIM_p"}
-        return tuple({k: mean("Kodak", metric, v) for k, v in labels.items()} for metric in ("ssim", "psnr"))
-
-    rows = {
-        "C40": pc.verdict_c40(mean("Kodak", "vmaf"), mean("High-res stand-in", "vmaf")),
-        "C41": pc.verdict_c41(wide),
-        "C42": pc.verdict_c42(*(pair(label, metric) for label, metric in (("BLS SSIM_p", "ssim"), ("BLS MS-SSIM_p", "msssim"))),
-                              not_run=missing("extra_rungs", "SSIM_p and MS-SSIM_p")),  # fmt: skip
-        "C43": pc.verdict_c43(mean("Kodak", "vmaf", "BMSHJ MSE"), mean("Kodak", "vmaf", "BMSHJ VMAF_p"),
-                              not_run=missing("bmshj_steps", "BMSHJ")),  # fmt: skip
-        "C44": pc.verdict_c44(*(table4() if trained("extra_rungs") else (None, None)),
-                              not_run=missing("extra_rungs", "Table IV's trainings")),  # fmt: skip
-        "C45": pc.verdict_c45(times),
-        "C46": pc.verdict_c46(*gaps),
-        "C47": pc.verdict_c47(results["savings"]),
-        "C48": pc.verdict_c48(t1, t2, ours_max)[:2],
-    }
-    return pd.DataFrame([{"id": k, "verdict": v, "why": why} for k, (v, why) in rows.items()])
+    return chapter_verdicts(results, SETTINGS)

@@ -86,13 +86,18 @@ def verdict_c42(ssim_p: tuple[float, float] | None, ms_ssim_p: tuple[float, floa
     return "not reproduced", text
 
 
-def verdict_c43(mse: float | None, vmaf_p: float | None, not_run: str | None = None) -> tuple[str, str]:
-    """VMAF BD (vs BLS-MSE) of BMSHJ VMAF_p at least 10 points below BMSHJ MSE (``not_run``: why BMSHJ is absent)."""
+def verdict_c43(mse: float | None, vmaf_p: float | None, not_run: str | None = None, *, codec: str = "BMSHJ",
+                note: str = "") -> tuple[str, str]:
+    """VMAF BD (vs BLS-MSE) of the hyperprior codec's VMAF_p at least 10 points below its MSE training.
+
+    ``not_run`` says why no hyperprior codec was trained; ``codec`` names the one that was (BMSHJ, or a
+    stand-in such as chapter 2's mean-scale hyperprior, explained in ``note``).
+    """
     if not_run:
         return NOT_RUN, not_run
     if not (_ok(mse) and _ok(vmaf_p)):
-        return NOT_RUN, "BMSHJ has no VMAF BD-rate against BLS-MSE (no overlapping quality range)"
-    text = f"BMSHJ MSE {mse:+.2f} %, BMSHJ VMAF_p {vmaf_p:+.2f} %"
+        return NOT_RUN, f"{codec} has no VMAF BD-rate against BLS-MSE (no overlapping quality range)"
+    text = f"{codec} MSE {mse:+.2f} %, {codec} VMAF_p {vmaf_p:+.2f} %{note}"
     if vmaf_p <= mse - 10:
         return "reproduced", text
     if vmaf_p < mse:

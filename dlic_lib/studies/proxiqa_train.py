@@ -12,7 +12,10 @@ The settings of one profile (:data:`dlic_lib.studies.proxiqa.SETTINGS`) say what
    ``msssim_patch`` ≥ 161), and direct SSIM training without (eq. 14, α = 1) and with the pixel
    loss (eq. 13, α = 0.5) — Table IV;
 5. where ``bmshj_steps`` is set, BMSHJ (scale hyperprior, N = M) on the same rungs: an MSE ladder
-   from scratch, then VMAF_p fine-tuned from it (§IV-C).
+   from scratch, then VMAF_p fine-tuned from it (§IV-C); where ``msh_steps`` (warm-up, alternating
+   steps) is set instead, chapter 2's mean-scale hyperprior MSE rungs (MM-E, from the zoo; trained
+   with chapter 2's recipe when missing) stand in for BMSHJ's MSE ladder and VMAF_p is fine-tuned
+   from each of them — the hyperprior comparison of §IV-C at the cost of two fine-tunings.
 
 Every perceptual setting uses λ = 2·λ_MSE and α = 0.5 (the authors' script), except direct SSIM
 alone (α = 1).
@@ -24,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["train_all", "EXTRA_SETTINGS", "release_paths"]
+__all__ = ["train_all", "EXTRA_SETTINGS", "release_paths", "chapter2_rungs"]
 
 #: the Table IV / C42 settings trained on ``extra_rungs``: key → task settings
 EXTRA_SETTINGS: dict[str, dict[str, Any]] = {
@@ -75,7 +78,27 @@ def train_all(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | N
         out["bmshj_mse"] = ladder(bmshj, extra, (mse_first, mse_next))
         out["bmshj_vmaf_p"] = {lam: fit(replace(alt, architecture="bmshj2018-hyperprior", lmbda=2 * lam, steps=vmafp,
                                                 init_codec=str(path))) for lam, path in out["bmshj_mse"].items()}  # fmt: skip
+    if cfg.get("msh_steps") and not cfg["bmshj_steps"]:
+        warmup, steps = cfg["msh_steps"]
+        out["msh_mse"] = {}
+        out["msh_vmaf_p"] = {}
+        for lam, entry in chapter2_rungs(cfg.get("profile") or "quick").items():
+            out["msh_mse"][lam] = entry.path
+            out["msh_vmaf_p"][lam] = fit(replace(alt, architecture="mbt2018-mean", N=entry.N, M=entry.M, lmbda=2 * lam,
+                                                 steps=steps, proxy_warmup=warmup, init_codec=str(entry.path)))  # fmt: skip
     return out
+
+
+def chapter2_rungs(profile: str) -> dict[float, Any]:
+    """Chapter 2's mean-scale hyperprior MSE rungs (MM-E) at ``profile``: λ → zoo entry, trained when missing."""
+    from ..train.ladder import lambda_for_quality
+    from ..zoo import resolve
+    from . import objective
+
+    P = objective.chapter_profile(profile, learned_codecs="MM-E")
+    objective.train_learned(objective.learned_settings(P), P, jobs=1)  # found again when chapter 2 trained them
+    return {lambda_for_quality(q, "mse"): resolve("mbt2018-mean", task="rd", objective="mse", rate_key={"quality": q},
+                                                  profile=P.train_preset) for q in P.extra["qualities"]}  # fmt: skip
 
 
 def release_paths(releases: dict[str, Any]) -> list[Path]:

@@ -118,12 +118,14 @@ def finetune_ladder(
     from_metric: str = "mse",
     profile: str = "quick",
     jobs: int = 1,
+    overrides: dict | None = None,
     **train_kwargs,
 ) -> list:
     """Train ``metric`` models per quality, starting from the ``from_metric`` release of that rung.
 
     Uses :data:`~dlic_lib.train.presets.FINETUNE_PRESETS` for ``profile`` (``full`` has none: there
-    every objective is trained from scratch with :func:`train_ladder`). The ``from_metric`` rungs
+    every objective is trained from scratch with :func:`train_ladder`), updated by ``overrides``
+    (e.g. ``{"steps": 250}``). The ``from_metric`` rungs
     must exist (e.g. from :func:`train_ladder` with the same profile). Each run records the sha256
     of its starting weights in its configuration. ``jobs`` as in :func:`train_ladder`.
     """
@@ -133,9 +135,10 @@ def finetune_ladder(
     from .presets import FINETUNE_PRESETS, preset
 
     preset(profile)  # validates the name
-    overrides = FINETUNE_PRESETS.get(profile)
-    if overrides is None:
+    tuned = FINETUNE_PRESETS.get(profile)
+    if tuned is None:
         raise DlicError(f"profile {profile!r} trains every objective from scratch; use train_ladder(metric={metric!r})")
+    tuned = {**tuned, **(overrides or {})}
     check_metric(metric)
     check_metric(from_metric)
     configs = []
@@ -145,5 +148,5 @@ def finetune_ladder(
             raise DlicError("fine-tuning needs its starting model: "
                             + zoo.missing_message(model, objective=from_metric, rate_key={"quality": q}))
         configs.append(TrainConfig.from_profile(profile, model=model, metric=metric, lmbda=lambda_for_quality(q, metric),
-                                                init_from=str(start.path), N=start.N, M=start.M, **overrides))
+                                                init_from=str(start.path), N=start.N, M=start.M, **tuned))
     return train_all(configs, jobs=jobs, **train_kwargs)

@@ -35,6 +35,7 @@ from .resolve import (
     load_model,
     load_release,
     missing_message,
+    model_from_release,
     pretrained_model,
     resolve,
     resolve_model,
@@ -42,7 +43,7 @@ from .resolve import (
 )
 
 __all__ = [
-    "ZooEntry", "register", "entries", "find", "resolve", "verify", "load_release", "load_model", "pretrained_model",
-    "resolve_model", "missing_message", "MissingWeightsError", "TRAIN_COMMANDS", "registry_path", "REGISTRY_FORMAT",
+    "ZooEntry", "register", "entries", "find", "resolve", "verify", "load_release", "load_model", "model_from_release",
+    "pretrained_model", "resolve_model", "missing_message", "MissingWeightsError", "TRAIN_COMMANDS", "registry_path", "REGISTRY_FORMAT",
     "RELEASE_FORMAT",
 ]

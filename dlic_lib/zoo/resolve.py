@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = ["RELEASE_FORMAT", "TRAIN_COMMANDS", "MissingWeightsError", "missing_message", "resolve", "verify",
-           "load_release", "load_model", "pretrained_model", "resolve_model"]
+           "load_release", "load_model", "model_from_release", "pretrained_model", "resolve_model"]
 
 RELEASE_FORMAT = "dlic-checkpoint/1"
 
@@ -94,7 +94,12 @@ def load_release(path: str | Path, format: str | None = RELEASE_FORMAT) -> dict:
 
 
 def load_model(entry: ZooEntry, device: str = "cpu") -> "torch.nn.Module":
-    """The network of ``entry`` in ``eval()`` mode on ``device``, from its verified ``state_dict`` release.
+    """The network of ``entry`` in ``eval()`` mode on ``device``, from its verified ``state_dict`` release."""
+    return model_from_release(verify(entry), entry.architecture, entry.build, device)
+
+
+def model_from_release(path: str | Path, architecture: str, build: dict, device: str = "cpu") -> "torch.nn.Module":
+    """The network ``architecture`` built with ``build`` (``N``, ``M``, ...) and the weights of release ``path``.
 
     Weights stored in float16 are widened to float32. Networks with entropy coders (CompressAI's
     ``update()``) get their tables (recomputed only where the file has none).
@@ -103,15 +108,14 @@ def load_model(entry: ZooEntry, device: str = "cpu") -> "torch.nn.Module":
 
     from ..models import build_model
 
-    path = verify(entry)
     blob = load_release(path)
-    net = build_model(entry.architecture, **entry.build)
+    net = build_model(architecture, **build)
     state = {k: (v.float() if torch.is_floating_point(v) else v) for k, v in blob["state_dict"].items()}
     try:
         net.load_state_dict(state)
     except (RuntimeError, KeyError) as exc:
-        sizes = ", ".join(f"{k}={v}" for k, v in entry.build.items())
-        raise DlicError(f"checkpoint {path} does not match model {entry.architecture} with {sizes}: {str(exc).splitlines()[0]}") from None
+        sizes = ", ".join(f"{k}={v}" for k, v in build.items())
+        raise DlicError(f"checkpoint {path} does not match model {architecture} with {sizes}: {str(exc).splitlines()[0]}") from None
     if hasattr(net, "update"):
         has_tables = any(k.endswith("_quantized_cdf") and v.numel() > 0 for k, v in state.items())
         net.update(force=not has_tables)

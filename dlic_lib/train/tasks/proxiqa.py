@@ -14,8 +14,9 @@ One :class:`ProxiqaTask` covers every run of the chapter, chosen by ``proxy``:
 * ``"direct"`` — the metric itself as the loss: ``λ·[α·100·(1 − SSIM) + (1 − α)·255²·MSE] + bpp``
   (Table IV: ``alpha=1`` is eq. 14, ``alpha=0.5`` eq. 13).
 
-The codec is BLS (``architecture="bls2017"``) or BMSHJ (``"bmshj2018-hyperprior"``, CompressAI's scale
-hyperprior with ``N = M``; §IV-C). ``profile`` names the book profile that made the run (in the zoo).
+The codec is BLS (``architecture="bls2017"``), BMSHJ (``"bmshj2018-hyperprior"``, CompressAI's scale
+hyperprior with ``N = M``; §IV-C) or, fine-tuned from a chapter-2 release, the mean-scale hyperprior
+(``"mbt2018-mean"``, ``M`` channels in the latent). ``profile`` names the book profile that made the run (in the zoo).
 
 The absolute value in the proxy loss and the pristine anchors follow the authors' script. Codec,
 proxy and their three optimisers (codec, entropy-model quantiles, proxy) live in one training state,
@@ -25,7 +26,6 @@ it; the entropy model and the losses stay in float32.
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,16 @@ from ...models.proxiqa import ProxIQA
 from ..crops import CropSampler, ImagePool, center_crops
 from ..sources import training_data
 from ..task import Release, Task, Trainer
+from .proxiqa_labels import distort_batch, true_scores
 
-__all__ = ["ProxiqaSettings", "ProxiqaTask", "PROXY_MODES", "TARGETS", "ARCHITECTURES", "true_scores", "distort_batch",
+__all__ = ["ProxiqaSettings", "ProxiqaTask", "PROXY_MODES", "TARGETS", "ARCHITECTURES", "SHORT_NAMES", "true_scores", "distort_batch",
            "build_codec", "load_release"]
 
 PROXY_MODES = ("none", "alternating", "frozen", "pretrain", "direct")
 TARGETS = ("vmaf", "ssim", "ms_ssim")
-ARCHITECTURES = ("bls2017", "bmshj2018-hyperprior")
+ARCHITECTURES = ("bls2017", "bmshj2018-hyperprior", "mbt2018-mean")
+#: the codecs' short names in run descriptions and curve labels
+SHORT_NAMES = {"bls2017": "BLS", "bmshj2018-hyperprior": "BMSHJ", "mbt2018-mean": "MSH"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ProxiqaSettings:
     target: str = "vmaf"
     architecture: str = "bls2017"
     N: int = 64
+    M: int | None = None  # latent channels of the hyperprior codecs (None: N)
     lmbda: float = 0.0134
     alpha: float = 0.5
     steps: int = 300
@@ -92,43 +96,11 @@ class ProxiqaSettings:
             raise DlicError("a frozen proxy needs init_proxy (a pre-trained proxy release)")
         if self.target == "ms_ssim" and self.patch < 161:
             raise DlicError(f"MS-SSIM needs patches of at least 161 pixels (5 scales, 11×11 window), got {self.patch}")
+        if self.M is not None and (self.architecture == "bls2017" or self.M < 1):
+            raise DlicError(f"M applies to the hyperprior codecs and must be positive, got M={self.M!r} for {self.architecture}")
         if self.patch % 16:
             raise DlicError(f"patch must be a multiple of 16, got {self.patch}")
         return self
-
-
-def true_scores(target: str, reference: torch.Tensor, distorted: torch.Tensor) -> torch.Tensor:
-    """The label of each pair on the 0–100 scale: libvmaf VMAF, or 100·SSIM / 100·MS-SSIM (8-bit images)."""
-    if target == "vmaf":
-        from ...metrics.vmaf_batch import vmaf_labels
-
-        return vmaf_labels(reference, distorted)
-    from ...metrics import ms_ssim, ssim
-
-    ref8 = reference.detach().float().mul(255).round().clamp(0, 255)
-    dist8 = distorted.detach().float().mul(255).round().clamp(0, 255)
-    metric = ssim if target == "ssim" else ms_ssim
-    return 100.0 * metric(ref8.cpu(), dist8.cpu(), data_range=255.0).float()
-
-
-def distort_batch(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """Each patch distorted by one of JPEG (QF 5–90), Gaussian blur or Gaussian noise, drawn from ``rng``."""
-    from PIL import Image, ImageFilter
-
-    out = []
-    for img in x.detach().cpu().float().clamp(0, 1):
-        a = (img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        kind = int(rng.integers(3))
-        if kind == 0:
-            buf = io.BytesIO()
-            Image.fromarray(a).save(buf, format="JPEG", quality=int(rng.integers(5, 91)))
-            a = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
-        elif kind == 1:
-            a = np.asarray(Image.fromarray(a).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 3.0)))))
-        else:
-            a = np.clip(a + rng.normal(0, float(rng.uniform(2, 30)), a.shape), 0, 255).round().astype(np.uint8)
-        out.append(torch.from_numpy(np.array(a, dtype=np.uint8)).permute(2, 0, 1).float() / 255)
-    return torch.stack(out)
 
 
 def _load_blob(path: str) -> dict:
@@ -156,14 +128,17 @@ class ProxiqaTask(Task):
 
     # -- identity --------------------------------------------------------------------------------
     def config(self) -> dict:
-        return asdict(self.s)
+        config = asdict(self.s)
+        if config["M"] is None:  # runs made before M existed keep their ids
+            del config["M"]
+        return config
 
     @property
     def settings(self) -> ProxiqaSettings:
         return self.s
 
     def describe(self) -> str:
-        return f"{'BLS' if self.s.architecture == 'bls2017' else 'BMSHJ'} {self.objective()} λ={self.s.lmbda:g}"
+        return f"{SHORT_NAMES[self.s.architecture]} {self.objective()} λ={self.s.lmbda:g}"
 
     def log_params(self) -> dict:
         return {k: self.config()[k] for k in ("proxy", "target", "N", "lmbda", "alpha", "patch", "batch")}
@@ -179,12 +154,13 @@ class ProxiqaTask(Task):
 
     def build(self, trainer: Trainer) -> dict:
         s = self.s
-        nets: dict = {"codec": build_codec(s.architecture, s.N)} if s.proxy != "pretrain" else {}
+        nets: dict = {"codec": build_codec(s.architecture, s.N, s.M)} if s.proxy != "pretrain" else {}
         if s.proxy != "none":
             nets["proxy"] = ProxIQA(s.patch)
         if not trainer.resuming:
             if s.init_codec and "codec" in nets:
-                nets["codec"].load_state_dict(_load_blob(s.init_codec)["state_dict"])
+                state = _load_blob(s.init_codec)["state_dict"]  # float16 in a quick chapter-2 release: widened
+                nets["codec"].load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
             if s.init_proxy and "proxy" in nets:
                 nets["proxy"].load_state_dict(_load_blob(s.init_proxy)["proxy"])
         return nets
@@ -351,7 +327,7 @@ class ProxiqaTask(Task):
             codec = trainer.nets["codec"].to("cpu", memory_format=torch.contiguous_format)
             codec.update(force=True)
             blob["state_dict"] = codec.state_dict()
-            entry = {"architecture": self.s.architecture, "build": _build_args(self.s.architecture, self.s.N),
+            entry = {"architecture": self.s.architecture, "build": _build_args(self.s.architecture, self.s.N, self.s.M),
                      "rate_key": {"lmbda": self.s.lmbda, "alpha": self.s.alpha}}  # fmt: skip
         else:
             blob["state_dict"] = blob["proxy"]
@@ -362,17 +338,17 @@ class ProxiqaTask(Task):
         return Release(blob=blob, entry=entry, val={k: float(last_val[k]) for k in keys if k in last_val})
 
 
-def _build_args(architecture: str, N: int) -> dict:
-    return {"N": N} if architecture == "bls2017" else {"N": N, "M": N}
+def _build_args(architecture: str, N: int, M: int | None = None) -> dict:
+    return {"N": N} if architecture == "bls2017" else {"N": N, "M": M or N}
 
 
-def build_codec(architecture: str, N: int) -> Any:
-    """BLS with ``N`` channels, or BMSHJ (scale hyperprior) with ``N = M``."""
+def build_codec(architecture: str, N: int, M: int | None = None) -> Any:
+    """BLS with ``N`` channels, or a hyperprior codec with ``N`` and ``M`` (default ``M = N``)."""
     if architecture == "bls2017":
         return BLS2017(N)
     from ...models import build_model
 
-    return build_model(architecture, **_build_args(architecture, N))
+    return build_model(architecture, **_build_args(architecture, N, M))
 
 
 def load_release(path: str | Path) -> tuple[Any, ProxIQA | None, dict]:
@@ -388,7 +364,7 @@ def load_release(path: str | Path) -> tuple[Any, ProxIQA | None, dict]:
         if architecture == "bls2017":
             codec = BLS2017.from_state_dict(blob["state_dict"]).eval()
         else:
-            codec = build_codec(architecture, int(settings["N"]))
+            codec = build_codec(architecture, int(settings["N"]), settings.get("M"))
             codec.load_state_dict(blob["state_dict"])
             codec.eval()
     proxy = None
