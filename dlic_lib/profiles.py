@@ -104,14 +104,14 @@ CHAPTERS: dict[str, dict[str, dict[str, Any]]] = {
                       conventional=[("jpeg", "420"), ("jpeg", "444"), ("webp", None), ("hevc", "420")],
                       learned=["BF-E", "RNN-C"], qualities=(1, 3), warm_start=False, warm_steps=None, steps=None,
                       finetune_steps=None, rnn_sets=("Kodak",)),
-        # quick: the high-res set at ≤ 1024 px and 2000 + 1000 steps per -E ladder, 250 per fine-tune keep
+        # quick: the high-res set at ≤ 1024 px, 2000 + 800 steps per -E ladder and 150 per fine-tune keep
         # chapters 0–2 within 45 min on two CPU cores (the thesis' 2048 px and the preset's 5000 + 2500 + 500
-        # steps took 81 min: benchmarks/book_time.py)
+        # steps took 81 min, 1024 px with 2000 + 1000 + 250 steps 46 min: benchmarks/book_time.py)
         "quick": dict(kodak=24, highres=8, max_side=1024, targets=_THESIS_TARGETS,
                       conventional=[("jpeg", "420"), ("jpeg", "444"), ("jpeg2000", None), ("webp", None),
                                     ("hevc", "420"), ("hevc", "444"), ("av1", "420"), ("jpegxl", None)],
-                      learned=["BF-E", "BF-M", "MM-E", "MM-M", "RNN-C"], qualities=(1, 3), warm_start=True, warm_steps=1000,
-                      steps=2000, finetune_steps=250, rnn_sets=("Kodak",)),
+                      learned=["BF-E", "BF-M", "MM-E", "MM-M", "RNN-C"], qualities=(1, 3), warm_start=True, warm_steps=800,
+                      steps=2000, finetune_steps=150, rnn_sets=("Kodak",)),
         "full": dict(kodak=24, highres=8, max_side=2048, targets=_THESIS_TARGETS, conventional=_ALL_CONVENTIONAL,
                      learned=["BF-E", "BF-M", "BH-E", "BH-M", "MM-E", "MM-M", "RNN-C"], qualities=tuple(range(1, 9)),
                      warm_start=False, warm_steps=None, steps=None, finetune_steps=None, rnn_sets=("Kodak", "High-res")),

@@ -218,8 +218,8 @@ def test_quick_training_takes_the_chapters_step_counts(monkeypatch):
     ladders = [kw for kind, _, kw in calls if kind == "ladder"]
     tunes = [kw for kind, _, kw in calls if kind == "finetune"]
     assert len(ladders) == 2 and len(tunes) == 2 and sum(kind == "rnn" for kind, _, _ in calls) == 1
-    assert all(kw["overrides"] == {"steps": 2000} and kw["warm_steps"] == 1000 and kw["warm_start"] for kw in ladders)
-    assert all(kw["overrides"] == {"steps": 250} for kw in tunes)
+    assert all(kw["overrides"] == {"steps": 2000} and kw["warm_steps"] == 800 and kw["warm_start"] for kw in ladders)
+    assert all(kw["overrides"] == {"steps": 150} for kw in tunes)
     P = study.chapter_profile("smoke")
     calls.clear()
     study.train_learned(study.learned_settings(P), P, jobs=1)
