@@ -35,8 +35,9 @@
 # libvmaf's. BD-rates are per image against BLS-MSE, then mean and **population** SD, as the paper.
 #
 # **What a CPU profile can show.** At `quick` the codec has N = 32 channels (the paper: 192) and is
-# trained for a few minutes in float32 (MSE ladder of three λ, warm-started; bfloat16 autocast made
-# BLS steps 2.5× slower on the book's CPU), VMAF_p is fine-tuned from each MSE rung for about a
+# trained for a few minutes in float32 (MSE ladder of three λ, warm-started, at a learning rate of
+# 10⁻³: at the paper's 10⁻⁴ the rate was still falling after a few thousand steps and the rungs came
+# out in inverted rate order; bfloat16 autocast made BLS steps 2.5× slower on the book's CPU), VMAF_p is fine-tuned from each MSE rung for about a
 # hundred alternating steps, and BD-rates rest on three points per curve (pchip, not the paper's
 # eight-point cubic fit): the chapter's 15-minute budget on two CPU cores sets these sizes. The paper trained 2.1 M steps per model; libvmaf labels alone make such a
 # run GPU-weeks. At `quick`, SSIM_p and MS-SSIM_p (proxies trained on the library's SSIM and

@@ -2,7 +2,8 @@
 
 The settings of one profile (:data:`dlic_lib.studies.proxiqa.SETTINGS`) say what runs:
 
-1. the BLS MSE ladder, warm-started (each rung starts from the release of the rung below);
+1. the BLS MSE ladder at learning rate ``mse_lr``, warm-started (each rung starts from the release of the
+   rung below);
 2. VMAF_p per rung, fine-tuned from the MSE release (proxy-only warm-up, then alternating steps
    with libvmaf labels);
 3. the proxy pre-trained on JPEG/blur/noise patches, frozen, then the only distortion loss of one rung;
@@ -54,7 +55,7 @@ def train_all(cfg: dict[str, Any], *, progress: bool = False, runs_dir: Path | N
         previous = None
         for i, lam in enumerate(lambdas):
             rungs[lam] = previous = fit(replace(start, proxy="none", lmbda=lam, steps=steps[0 if i == 0 else 1],
-                                                init_codec=str(previous) if previous else None))  # fmt: skip
+                                                lr=cfg["mse_lr"], init_codec=str(previous) if previous else None))  # fmt: skip
         return rungs
 
     base = ProxiqaSettings(N=cfg["N"], batch=cfg["batch"], patch=cfg["crop"], val_patches=1 if cfg["N"] < 32 else 4,
