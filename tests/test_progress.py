@@ -128,7 +128,7 @@ def test_chapter_coding_loops_report_their_stage_and_every_file(monkeypatch):
     table = proxiqa.conventional_points({"a": image, "b": image}, (("jpeg2000", None),), "Kodak", points=2)
     (bar,) = seen
     assert bar.stage == "coding Kodak: conventional codecs" and bar.total == len(table) == 4 and bar.step == 4
-    assert bar.detail.startswith("JPEG 2000 q=") and (table["bpp"] < 3).all()  # requested 2.4 and 0.3 bpp
+    assert bar.detail.startswith("JPEG 2000 q=") and (table["bpp"] < 3).all()  # requested 2.4 and 0.15 bpp
 
 
 def test_chapter_trainings_report_progress_by_default():

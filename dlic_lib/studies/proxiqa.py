@@ -61,19 +61,21 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "quick": dict(N=32, lambdas=_LADDER[:3], mse_steps=(1500, 500), mse_lr=1e-3, crop=96, batch=8, patch=128,
                   vmafp_warmup=50, vmafp_steps=120, pretrain_steps=150, frozen_steps=100, frozen_rung=1,
                   kodak=24, highres=4, max_side=None, conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")),
-                  conventional_points=6, agreement_tiles=24,
+                  conventional_points=7, agreement_tiles=24,
                   extra_rungs=(1, 2), extra_steps=40, extra_warmup=30, extra_batch=4, extra_kodak=8, msssim_patch=176,
                   bmshj_steps=None, msh_steps=(30, 60)),
     "full": dict(N=192, lambdas=(0.0009, 0.0018, 0.0035, 0.0067, 0.013, 0.025, 0.0483, 0.0932), mse_steps=(2_000_000, 2_000_000),
                  mse_lr=1e-4, crop=256, batch=8, patch=128, vmafp_warmup=1000, vmafp_steps=100_000, pretrain_steps=20_000,
                  frozen_steps=20_000, frozen_rung=3, kodak=24, highres=8, max_side=None,
-                 conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=6,
+                 conventional=(("jpeg2000", None), ("hevc", "444"), ("hevc", "420")), conventional_points=7,
                  agreement_tiles=24, extra_rungs=tuple(range(8)), extra_steps=100_000, extra_warmup=1000,
                  extra_batch=8, extra_kodak=24, msssim_patch=192, bmshj_steps=(2_000_000, 2_000_000, 100_000), msh_steps=None),
 }  # fmt: skip
-#: the conventional codecs' rate parameters: JPEG 2000 takes the requested bpp (compression ratios 10–160 of
-#: the 24-bit original, 24 / ratio), x265 its QP
-_CONVENTIONAL_QUALITIES = {"jpeg2000": tuple(24 / r for r in (10, 20, 40, 80, 160)), "hevc": (22, 27, 32, 37, 42, 47)}
+#: the conventional codecs' rate parameters: JPEG 2000 takes the requested bpp (compression ratios 10–640 of
+#: the 24-bit original, 24 / ratio), x265 its QP (up to 51, HEVC's coarsest); the low rates reach down to the
+#: VMAF of small CPU-trained BLS networks, so that kodim19's curves overlap (C47)
+_CONVENTIONAL_QUALITIES = {"jpeg2000": tuple(24 / r for r in (10, 20, 40, 80, 160, 320, 640)),
+                           "hevc": (22, 27, 32, 37, 42, 47, 51)}
 
 
 def settings(profile: str, **overrides: Any) -> dict[str, Any]:
