@@ -57,3 +57,39 @@ def test_c39_verdict_detects_the_collapse():
     assert study.verdict_c39(_points(base + collapsed))[0] == "reproduced"
     assert study.verdict_c39(_points(base + fine))[0] == "not reproduced"
     assert study.verdict_c39(_points(base))[0] == "not testable here"
+
+
+def test_evaluation_rows_are_kept_and_an_interrupted_run_codes_only_what_is_missing(monkeypatch):
+    from dlic_lib.studies import intra_prediction
+
+    s = study.chapter_settings("smoke")
+    nets = study.networks(s)
+    images = list(intra_prediction.test_images(s).items())
+    real, calls = study._code_rows, []
+
+    def counted(codec, image, qualities, stop=None):
+        for row in real(codec, image, qualities):
+            if len(calls) == stop:
+                raise KeyboardInterrupt
+            calls.append(codec.name)
+            yield row
+
+    monkeypatch.setattr(study, "_code_rows", lambda *a: counted(*a, stop=5))
+    with pytest.raises(KeyboardInterrupt):
+        study.evaluate(s, nets, images)
+    monkeypatch.setattr(study, "_code_rows", counted)
+    first = study.evaluate(s, nets, images)
+    assert len(calls) == len(first) > 5 and first["bpp"].gt(0).all()  # the five kept rows were not coded again
+    assert set(first["curve"]) >= {"baseline", "multi-mode", "JPEG 2000"} and not first.duplicated(["curve", "quality", "image"]).any()
+    calls.clear()
+    again = study.evaluate(s, nets, images)
+    assert calls == []
+    pd.testing.assert_frame_equal(first, again)
+    # other weights for the multi-mode codec: only its curves are coded again
+    import torch
+
+    with torch.no_grad():
+        next(nets["multi"].parameters()).add_(0.01)
+    study.evaluate(s, nets, images)
+    n_multi = first["curve"].isin(["multi-mode", "multi-mode + BA"]).sum()
+    assert sorted(set(calls)) == ["rnn-multi", "rnn-multi-ba"] and len(calls) == n_multi

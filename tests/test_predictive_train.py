@@ -65,3 +65,33 @@ def test_vae_tasks_release_what_the_vae_codecs_load(kind, kodim01):
     image = np.ascontiguousarray(kodim01[:64, :64])
     canvas, data = codec.encode_patches(image, 0.01)
     assert np.array_equal(codec.decode(data), canvas)
+
+
+def test_vae_learning_rate_falls_tenfold_at_its_decay_marks_and_resumes_exactly(tmp_path, monkeypatch):
+    from dlic_lib.train.tasks.predictive import VaeSettings
+
+    plain = VaeTask(kind="vae", N=8, patch=32, lmbda=0.01, steps=4, batch=2)
+    assert "lr_decay_at" not in plain.config()  # runs made before the schedule keep their ids
+    with pytest.raises(DlicError, match="lr_decay_at"):
+        VaeSettings(lr_decay_at=(1.0,))
+    decayed = dict(kind="vae", N=8, patch=32, lmbda=0.01, steps=4, batch=2, lr=1e-3, lr_decay_at=[0.5])
+    assert VaeTask(**decayed).config()["lr_decay_at"] == [0.5]
+    lrs = []
+    real_step = VaeTask.train_step
+
+    def record(self, batch, trainer):
+        lrs.append(trainer.optimizers["adam"].param_groups[0]["lr"])
+        return real_step(self, batch, trainer)
+
+    monkeypatch.setattr(VaeTask, "train_step", record)
+    whole = train(VaeTask(**decayed))
+    assert lrs == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
+    # stopped after step 2 and resumed: the schedule continues, the weights are those of the uninterrupted run
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(tmp_path / "again"))
+    lrs.clear()
+    assert not train(VaeTask(**decayed), max_steps_this_run=2).finished
+    again = train(VaeTask(**decayed))
+    assert again.finished and lrs == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4])
+    a, b = torch.load(whole.entry.path, weights_only=False), torch.load(again.entry.path, weights_only=False)
+    assert a["state_dict"].keys() == b["state_dict"].keys()
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])

@@ -21,17 +21,18 @@ __all__ = ["CHAPTER", "SETTINGS", "chapter_settings", "networks", "evaluate", "m
 
 CHAPTER = "05_predictive_codecs"
 
-#: per profile (seed 003 notes A.4): test images and crop, residual-codec steps, VAE sizes, λ (the recursive
+#: per profile (seed 003 notes A.4): test images and crop, residual-codec steps, VAE sizes, learning rate and
+#: schedule (10⁻³, ÷10 at 80 %, below full: the thesis' 10⁻⁴ leaves every λ at one rate after minutes), λ (the recursive
 #: baseline's width and iterations are the zoo preset's, :func:`baseline_settings`)
 SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(kodak=1, crop=64, ba_images=1, loop_images=1, residual_steps=2, batch=2,
-                  vae_N=16, vae_steps=4, intra_steps=2, lambdas=(1e-4, 1e-3), thresholds=(30.0,),
-                  max_side=384),
-    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=3, residual_steps=250, batch=16,
-                  vae_N=64, vae_steps=1200, intra_steps=500, lambdas=(1e-4, 1e-3, 1e-2, 1e-1),
-                  thresholds=(22.0, 26.0, 30.0, 34.0), max_side=None),
+                  vae_N=16, vae_steps=4, intra_steps=2, vae_lr=1e-4, vae_decay=(), lambdas=(1e-4, 1e-3),
+                  thresholds=(30.0,), max_side=384),
+    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=2, residual_steps=150, batch=16,
+                  vae_N=64, vae_steps=1000, intra_steps=300, vae_lr=1e-3, vae_decay=(0.8,),
+                  lambdas=(1e-4, 1e-3, 1e-2, 1e-1), thresholds=(22.0, 26.0, 30.0), max_side=None),
     "full": dict(kodak=24, crop=None, ba_images=24, loop_images=24, residual_steps=300_000,
-                 batch=64, vae_N=128, vae_steps=1_000_000, intra_steps=1_000_000,
+                 batch=64, vae_N=128, vae_steps=1_000_000, intra_steps=1_000_000, vae_lr=1e-4, vae_decay=(),
                  lambdas=(0.5, 0.1, 0.05, 0.01, 0.005, 0.001, 0.0001), thresholds=tuple(range(19, 37)) + (38, 40, 43),
                  max_side=None),
 }
@@ -78,7 +79,7 @@ def networks(s: dict[str, Any]) -> dict[str, Any]:
     out["vae"] = {}
     for lmbda in s["lambdas"]:
         common = dict(lmbda=lmbda, N=s["vae_N"], batch=8 if s["profile"] != "smoke" else 2, profile=s["profile"],
-                      intra_profile=s["profile"], max_side=s["max_side"])
+                      intra_profile=s["profile"], max_side=s["max_side"], lr=s["vae_lr"], lr_decay_at=tuple(s["vae_decay"]))
         plain = train(VaeTask(kind="vae", patch=64, steps=s["vae_steps"], **common), progress=True)
         nets = {"vae": zoo.load_model(plain.entry)}
         for kind in ("intra-ae", "embedded"):
@@ -103,68 +104,120 @@ def _metrics(ref: np.ndarray, dec: np.ndarray) -> dict[str, float]:
 
 
 def _codecs(s: dict[str, Any], nets: dict[str, Any]):
-    """(label, codec, qualities, images limit) for every curve of the chapter."""
+    """(label, codec, qualities, images limit, networks) for every curve of the chapter."""
     from ..codecs import get_codec
 
     ks = list(range(1, s["iterations"] + 1))
     if s["profile"] == "quick":
         ks = [1, 2, 4, 8]
     ae = {"ae1": nets["ae1"], "ae2": nets["ae2"]}
-    yield "baseline", get_codec("rnn", mode="raw", model=nets["baseline"]), ks, None
+    yield "baseline", get_codec("rnn", mode="raw", model=nets["baseline"]), ks, None, (nets["baseline"],)
     loop = s["loop_images"]  # closed-loop codecs decode patch after patch (verdicts compare curves on equal images)
-    yield "single-mode", get_codec("rnn-single", residual=nets["single"], **ae), ks, loop
-    yield "multi-mode", get_codec("rnn-multi", residual=nets["multi"], **ae), ks, loop
+    yield ("single-mode", get_codec("rnn-single", residual=nets["single"], **ae), ks, loop,
+           (nets["single"], *ae.values()))
+    yield "multi-mode", get_codec("rnn-multi", residual=nets["multi"], **ae), ks, loop, (nets["multi"], *ae.values())
     k_max = s["iterations"]
-    yield "baseline + BA", get_codec("rnn-ba", residual=nets["baseline"], k_max=k_max), list(s["thresholds"]), None
+    yield ("baseline + BA", get_codec("rnn-ba", residual=nets["baseline"], k_max=k_max), list(s["thresholds"]), None,
+           (nets["baseline"],))
     yield ("multi-mode + BA", get_codec("rnn-multi-ba", residual=nets["multi"], k_max=k_max, **ae),
-           list(s["thresholds"]), s["ba_images"])
+           list(s["thresholds"]), s["ba_images"], (nets["multi"], *ae.values()))
     for lmbda, v in nets["vae"].items():
-        yield f"VAE λ={lmbda:g}", get_codec("vae", vae=v["vae"]), [lmbda], None
-        yield f"VAE + intra AE λ={lmbda:g}", get_codec("vae-intra-ae", vae=v["intra-ae"], ae1=nets["ae1"]), [lmbda], loop
+        yield f"VAE λ={lmbda:g}", get_codec("vae", vae=v["vae"]), [lmbda], None, (v["vae"],)
+        yield (f"VAE + intra AE λ={lmbda:g}", get_codec("vae-intra-ae", vae=v["intra-ae"], ae1=nets["ae1"]), [lmbda],
+               loop, (v["intra-ae"], nets["ae1"]))
         yield (f"VAE + embedded intra λ={lmbda:g}", get_codec("vae-embedded", vae=v["embedded"], predictor=v["predictor"]),
-               [lmbda], loop)
-    yield "JPEG", get_codec("jpeg"), [5, 10, 20, 30, 50, 75, 90], None
-    yield "JPEG 2000", get_codec("jpeg2000"), [0.1, 0.25, 0.5, 1.0], None
+               [lmbda], loop, (v["embedded"], v["predictor"]))
+    yield "JPEG", get_codec("jpeg"), [5, 10, 20, 30, 50, 75, 90], None, ()
+    yield "JPEG 2000", get_codec("jpeg2000"), [0.1, 0.25, 0.5, 1.0], None, ()
 
 
 def _family(label: str) -> str:
     return label.split(" λ=")[0]
 
 
-def evaluate(s: dict[str, Any], nets: dict[str, Any], images: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
-    """One row per (codec, quality, image): bytes, bpp, side-information bpp, metrics, mode shares."""
-    from .. import progress
+#: bump when a row's content changes for the same codec, weights and image (metrics, columns)
+ROW_FORMAT = 1
+
+
+def _row_path(label: str, codec: Any, weights: str, quality: Any, image: np.ndarray, profile: str):
+    """Where the row of (curve, quality, image) coded by ``codec`` with weights ``weights`` is kept."""
+    import hashlib
+    import json
+
+    from ..config import cache_dir
+    from ..data.images import sha256_array
+
+    payload = {"curve": label, "codec": codec.name, "options": codec.options, "version": codec.version(),
+               "weights": weights, "quality": quality, "image": sha256_array(image), "profile": profile,
+               "format": ROW_FORMAT}
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return cache_dir() / "predictive" / key[:2] / f"{key}.json"
+
+
+def _code_rows(codec: Any, image: np.ndarray, qualities: list[Any]):
+    """Code one image at each rate point, yielding its row (bytes, bpp, side information, metrics, mode
+    shares) as soon as it is known; a progressive codec codes every rate point in one pass."""
     from ..codecs.predictive import PredictiveRnnCodec
     from ..predictive.predictors import AE1, AE2, NONE
 
-    rows = []
-    plan = [(label, codec, qualities, images[:limit] if limit else images)
-            for label, codec, qualities, limit in _codecs(s, nets)]
-    with progress.task("coding", total=sum(len(q) * len(imgs) for _, _, q, imgs in plan), unit="file") as bar:
-        for label, codec, qualities, chosen in plan:
-            for name, image in chosen:
-                pixels = image.shape[0] * image.shape[1]
-                for q in qualities:
-                    bar.set_detail(f"{label} · {name}")
-                    row: dict[str, Any] = {"codec": _family(label), "curve": label, "quality": q, "image": name,
-                                           "profile": s["profile"]}
-                    if isinstance(codec, PredictiveRnnCodec):
-                        coded, data = codec.encode_patches(image, q)
-                        decoded = coded.reconstruction[: image.shape[0], : image.shape[1]]
-                        acc = codec.accounting(data)
-                        row.update(side_bpp=acc["side"] / pixels, mean_iterations=float(coded.counts.mean()))
-                        m = coded.modes
-                        row.update(share_ae1=float(np.mean(m == AE1)), share_ae2=float(np.mean(m == AE2)),
-                                   share_hevc=float(np.mean(m < 35)), share_none=float(np.mean(m == NONE)))
-                    else:
-                        result = codec.encode(image, q, use_cache=False)
-                        data, decoded = result.data, result.decoded
-                        row["side_bpp"] = 0.0
-                    row.update(bytes=len(data), bpp=8 * len(data) / pixels, **_metrics(image, decoded))
-                    row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
-                    rows.append(row)
-                    bar.update(1)
-    return pd.DataFrame(rows)
+    pixels = image.shape[0] * image.shape[1]
+    if getattr(codec, "progressive", False):
+        coded = [(c.data, c.decoded, {"side_bpp": 0.0}) for c in codec.encode_qualities(image, qualities, use_cache=False)]
+    else:
+        coded = (None for _ in qualities)
+    for q, one in zip(qualities, coded):
+        if one is not None:
+            data, decoded, row = one
+        elif isinstance(codec, PredictiveRnnCodec):
+            patches, data = codec.encode_patches(image, q)
+            decoded = patches.reconstruction[: image.shape[0], : image.shape[1]]
+            m = patches.modes
+            row = {"side_bpp": codec.accounting(data)["side"] / pixels, "mean_iterations": float(patches.counts.mean()),
+                   "share_ae1": float(np.mean(m == AE1)), "share_ae2": float(np.mean(m == AE2)),
+                   "share_hevc": float(np.mean(m < 35)), "share_none": float(np.mean(m == NONE))}
+        else:
+            result = codec.encode(image, q, use_cache=False)
+            data, decoded, row = result.data, result.decoded, {"side_bpp": 0.0}
+        row.update(bytes=len(data), bpp=8 * len(data) / pixels, **_metrics(image, decoded))
+        row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
+        yield row
+
+
+def evaluate(s: dict[str, Any], nets: dict[str, Any], images: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
+    """One row per (codec, quality, image): bytes, bpp, side-information bpp, metrics, mode shares.
+
+    Every row is kept in the cache as soon as it is computed, keyed by the curve, the codec and its options,
+    the networks' weights, the rate point and the image's pixels: a rerun reads the rows back and an
+    interrupted run codes only what is missing.
+    """
+    import json
+
+    from .. import progress
+    from ..codecs.rnn import combined_fingerprint
+    from ..outputs import write_text
+
+    todo: dict[tuple[str, str], tuple[Any, np.ndarray, list]] = {}  # (curve, image) → codec, pixels, [(q, path)]
+    rows = {}
+    for label, codec, qualities, limit, weights in _codecs(s, nets):
+        fingerprint = combined_fingerprint(*weights) if weights else ""
+        for name, image in images[:limit] if limit else images:
+            for q in qualities:
+                path = _row_path(label, codec, fingerprint, q, image, s["profile"])
+                rows[label, name, q] = {"codec": _family(label), "curve": label, "quality": q, "image": name,
+                                        "profile": s["profile"]}
+                if path.is_file():
+                    rows[label, name, q].update(json.loads(path.read_text()))
+                else:
+                    todo.setdefault((label, name), (codec, image, []))[2].append((q, path))
+    missing = sum(len(items) for _, _, items in todo.values())
+    with progress.task("coding", total=len(rows), initial=len(rows) - missing, unit="file") as bar:
+        for (label, name), (codec, image, items) in todo.items():
+            bar.set_detail(f"{label} · {name}")
+            for (q, path), row in zip(items, _code_rows(codec, image, [q for q, _ in items])):
+                write_text(path, json.dumps(row), what="coded row")
+                rows[label, name, q].update(row)
+                bar.update(1)
+    return pd.DataFrame(list(rows.values()))
 
 
 def curves(table: pd.DataFrame) -> pd.DataFrame:

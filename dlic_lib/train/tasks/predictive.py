@@ -203,6 +203,7 @@ class VaeSettings:
     batch: int = 8
     lr: float = 1e-4
     aux_lr: float = 1e-3
+    lr_decay_at: tuple[float, ...] = ()  #: fractions of ``steps`` where the main learning rate is multiplied by 0.1
     warm_start: str | None = None  #: release of a VAE to start from (the baseline at the same λ)
     intra_profile: str = "quick"
     data: str = "wikimedia-photos"
@@ -215,6 +216,9 @@ class VaeSettings:
             raise DlicError(f"VAE kind must be vae, intra-ae or embedded, got {self.kind!r}")
         if not self.lmbda > 0 or self.steps < 1 or self.batch < 1 or self.patch % 8:
             raise DlicError("λ, steps and batch must be positive and the patch a multiple of 8")
+        object.__setattr__(self, "lr_decay_at", tuple(self.lr_decay_at))
+        if not all(0 < f < 1 for f in self.lr_decay_at):
+            raise DlicError(f"lr_decay_at must hold fractions of the steps in (0, 1), got {self.lr_decay_at}")
 
     @property
     def objective(self) -> str:
@@ -233,7 +237,12 @@ class VaeTask(Task):
         self.seed, self.steps, self.val_every = self.s.seed, self.s.steps, max(self.s.steps, 1)
 
     def config(self) -> dict:
-        return asdict(self.s)
+        out = asdict(self.s)
+        if not out["lr_decay_at"]:  # runs made before the schedule existed keep their ids
+            del out["lr_decay_at"]
+        else:
+            out["lr_decay_at"] = list(out["lr_decay_at"])
+        return out
 
     @property
     def settings(self) -> VaeSettings:
@@ -264,6 +273,12 @@ class VaeTask(Task):
             main += list(nets["predictor"].parameters())
         aux = [p for n, p in nets["vae"].named_parameters() if n.endswith(".quantiles")]
         return {"adam": torch.optim.Adam(main, lr=self.s.lr), "aux": torch.optim.Adam(aux, lr=self.s.aux_lr)}
+
+    def schedulers(self, optimizers: dict) -> dict:
+        if not self.s.lr_decay_at:  # none: the states of runs made before the schedule existed still load
+            return {}
+        marks = sorted({max(1, round(f * self.s.steps)) for f in self.s.lr_decay_at})
+        return {"decay": torch.optim.lr_scheduler.MultiStepLR(optimizers["adam"], marks, gamma=0.1)}
 
     def sampler(self, trainer: Trainer) -> CropSampler:
         return CropSampler(self._pool, max(self._crop()), self.s.batch, seed=self.s.seed)
@@ -297,6 +312,8 @@ class VaeTask(Task):
         loss = self.s.lmbda * 255.0**2 * mse + bpp
         loss.backward()
         opt.step()
+        if trainer.schedulers:
+            trainer.schedulers["decay"].step()
         aux = vae.aux_loss()
         aux.backward()
         aux_opt.step()
