@@ -166,8 +166,7 @@ setup = (f"{len(images)} Kodak images{' cropped to ' + str(S['crop']) if S['crop
          f"{S['width']:g}, {S['steps']} + {S['residual_steps']} steps; VAE N = {S['vae_N']}, {S['vae_steps']} steps per λ "
          f"({profile})")
 short = "networks far smaller and trained far shorter than the thesis' (minutes on two CPU cores)"
-for cid, (verdict, why) in (("C36", study.verdict_c36(points)), ("C37", study.verdict_c37(points)),
-                            ("C39", study.verdict_c39(points))):
+for cid, (verdict, why) in study.verdicts(table).items():  # each on the images its curves share
     claims.record_claim(cid, ours=why, setup=setup, verdict=verdict,
                         why=("same protocol; " if verdict == "reproduced" else short + "; ") + why,
                         chapter=study.CHAPTER, profile=profile)

@@ -93,3 +93,22 @@ def test_evaluation_rows_are_kept_and_an_interrupted_run_codes_only_what_is_miss
     study.evaluate(s, nets, images)
     n_multi = first["curve"].isin(["multi-mode", "multi-mode + BA"]).sum()
     assert sorted(set(calls)) == ["rnn-multi", "rnn-multi-ba"] and len(calls) == n_multi
+
+
+def test_verdicts_compare_curves_on_the_images_they_share():
+    rows = []
+    for image, offset in (("a", 0.0), ("b", 0.0), ("c", 10.0)):  # only the baseline coded image c (much better)
+        for k in (1, 2, 4):
+            rows.append({"codec": "baseline", "curve": "baseline", "quality": k, "image": image, "bpp": 0.125 * k,
+                         "psnr_y": 20 + k + offset, "ms_ssim": 0.9})
+            if image != "c":
+                for codec, d in (("single-mode", -0.5), ("multi-mode", 1.0 if k <= 2 else -1.0)):
+                    rows.append({"codec": codec, "curve": codec, "quality": k, "image": image, "bpp": 0.125 * k,
+                                 "psnr_y": 20 + k + d, "ms_ssim": 0.9})
+    table = pd.DataFrame(rows)
+    shared = study.common_points(table, study.VERDICT_CODECS["C36"])
+    assert set(shared["n_images"]) == {2} and shared.loc[shared["codec"] == "baseline", "psnr_y"].tolist() == [21, 22, 24]
+    verdict, why = study.verdicts(table)["C36"]
+    assert "single < baseline in PSNR at every k: True" in why and "multi > baseline at k ≤ 2 and < at k = 4: True" in why
+    # on every image of each curve the baseline's image c would hide both findings
+    assert "False" in study.verdict_c36(study.curves(table))[1].split(";")[1]

@@ -224,3 +224,32 @@ def test_quick_training_takes_the_chapters_step_counts(monkeypatch):
     calls.clear()
     study.train_learned(study.learned_settings(P), P, jobs=1)
     assert [kw["overrides"] for kind, _, kw in calls if kind == "ladder"] == [None]
+
+
+def test_training_progress_counts_the_steps_of_each_ladder_not_the_ladders(monkeypatch):
+    import dlic_lib.progress as progress
+    import dlic_lib.train as train
+    import dlic_lib.train.tasks.recurrent as recurrent
+    from dlic_lib.studies.objective_train import planned_steps
+
+    P = study.chapter_profile("quick")
+    n = len(P.extra["qualities"])
+    steps = {s.label: planned_steps(s, P, jobs=1) for s in study.learned_settings(P)}
+    assert steps["BF-E"] == steps["MM-E"] == 2000 + 800 * (n - 1)  # warm-started rungs one after another
+    assert steps["BF-M"] == 150 * n and steps["RNN-C"] == recurrent.PRESETS["quick"].steps
+    assert planned_steps(study.learned_settings(P)[1], P, jobs=n) == 150  # fine-tunes side by side count once
+    seen = []
+    real_task = progress.task
+
+    def spy(stage, total, **kw):
+        bar = real_task(stage, total, **kw)
+        seen.append(bar)
+        return bar
+
+    monkeypatch.setattr(progress, "task", spy)
+    monkeypatch.setattr(train, "train_ladder", lambda *a, **kw: None)
+    monkeypatch.setattr(train, "finetune_ladder", lambda *a, **kw: None)
+    monkeypatch.setattr(recurrent, "train_recurrent", lambda *a, **kw: None)
+    study.train_learned(study.learned_settings(P), P, jobs=1)
+    (bar,) = [b for b in seen if b.stage == "training"]
+    assert bar.unit == "step" and bar.total == bar.step == sum(steps.values())

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..evaluate import CodecSetting
 from ..profiles import Profile, get_profile
+from .objective_train import book_weights, train_learned
 
 __all__ = ["CHAPTER", "THESIS_TARGETS", "METRICS", "SEWAR", "ANCHOR", "DSIS_CODECS", "THESIS_NAMES", "RNN_C_ITERATIONS",
            "TODERICI_PUBLISHED", "chapter_profile", "book_weights", "learned_settings", "train_learned", "run_grids",
@@ -63,14 +64,6 @@ def chapter_profile(profile: str, *, max_images: int | None = None, learned_code
     return P
 
 
-def book_weights(P: Profile) -> bool:
-    """True when the learned codecs use the book's own checkpoints, trained here when missing: always below
-    ``full``; at ``full`` only offline (otherwise CompressAI's pretrained zoo, as the thesis)."""
-    from ..config import offline
-
-    return P.train_preset != "full" or offline()
-
-
 def learned_settings(P: Profile) -> list[CodecSetting]:
     """The chapter's learned codecs: CompressAI models at the profile's rungs, RNN-C at the thesis' rates."""
     from ..evaluate import learned_setting
@@ -79,50 +72,6 @@ def learned_settings(P: Profile) -> list[CodecSetting]:
     weights = {"weights": "book"} if P.train_preset != "full" else {}
     return [learned_setting(n, RNN_C_ITERATIONS, profile=P.train_preset) if n == "RNN-C"
             else learned_setting(n, S["qualities"], **weights) for n in S["learned"]]
-
-
-def train_learned(learned: Sequence[CodecSetting], P: Profile, *, jobs: int | None = None) -> None:
-    """Train the book's checkpoints the learned codecs need and do not have (resumable, skipped when done).
-
-    MSE models (-E) train from scratch (the chapter's ``steps``, else the preset's), rung above rung from
-    the rung below with ``warm_start`` (``warm_steps``); at ``smoke``/``quick`` the MS-SSIM models (-M) are
-    fine-tuned from the -E model of the same rung (``finetune_steps``), at ``full`` trained from scratch.
-    Cold rungs train side by side on a CPU with cores to spare. Every run reports its steps through
-    :mod:`dlic_lib.progress` (live in the terminal of ``dlic book``, never in the notebook).
-    """
-    import os
-
-    from ..device import resolve_device
-    from ..progress import task
-    from ..train import finetune_ladder, train_ladder
-
-    S = P.extra
-    if jobs is None:
-        cpu = not resolve_device(None).startswith("cuda")
-        jobs = max(1, min(len(S["qualities"]), (os.cpu_count() or 1) // 2)) if cpu else 1
-    # RNN-C always uses the book's weights; the CompressAI models only when book_weights(P)
-    learned = [s for s in learned if s.codec == "rnn" or book_weights(P)]
-    order = sorted(learned, key=lambda s: s.label.endswith("-M"))  # -E first: -M starts from it
-    with task("training", total=len(order), unit="ladder") as bar:
-        for s in order:
-            if s.codec == "rnn":  # the recursive codec of the zoo, shared with chapters 5 and 7
-                from ..train.tasks.recurrent import train_recurrent
-
-                bar.set_detail(f"{s.label} (rnn, L1)")
-                train_recurrent(P.train_preset, progress=True)
-                bar.update(1)
-                continue
-            metric = s.options["metric"]
-            bar.set_detail(f"{s.label} ({s.codec}, {metric}) q{','.join(map(str, s.qualities))}")
-            if metric == "mse" or P.train_preset == "full":
-                warm = bool(S.get("warm_start")) and len(s.qualities) > 1
-                train_ladder(s.codec, metric=metric, qualities=s.qualities, profile=P.train_preset, progress=True,
-                             overrides={"steps": S["steps"]} if S.get("steps") else None,
-                             **({"warm_start": True, "warm_steps": S.get("warm_steps")} if warm else {"jobs": jobs}))
-            else:
-                finetune_ladder(s.codec, s.qualities, metric=metric, profile=P.train_preset, progress=True, jobs=jobs,
-                                overrides={"steps": S["finetune_steps"]} if S.get("finetune_steps") else None)
-            bar.update(1)
 
 
 def run_grids(images: Mapping[str, Mapping[str, Any]], settings: Sequence[CodecSetting], metrics: Sequence[str],

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..errors import DlicError
 
-__all__ = ["CHAPTER", "SETTINGS", "chapter_settings", "networks", "evaluate", "mode_shares", "curves",
-           "verdict_c36", "verdict_c37", "verdict_c39"]
+__all__ = ["CHAPTER", "SETTINGS", "chapter_settings", "networks", "evaluate", "mode_shares", "curves", "common_points",
+           "verdicts", "verdict_c36", "verdict_c37", "verdict_c39", "VERDICT_CODECS"]
 
 CHAPTER = "05_predictive_codecs"
 
@@ -28,7 +28,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "smoke": dict(kodak=1, crop=64, ba_images=1, loop_images=1, residual_steps=2, batch=2,
                   vae_N=16, vae_steps=4, intra_steps=2, vae_lr=1e-4, vae_decay=(), lambdas=(1e-4, 1e-3),
                   thresholds=(30.0,), max_side=384),
-    "quick": dict(kodak=3, crop=None, ba_images=1, loop_images=2, residual_steps=150, batch=16,
+    "quick": dict(kodak=2, crop=None, ba_images=1, loop_images=2, residual_steps=150, batch=16,
                   vae_N=64, vae_steps=1000, intra_steps=300, vae_lr=1e-3, vae_decay=(0.8,),
                   lambdas=(1e-4, 1e-3, 1e-2, 1e-1), thresholds=(22.0, 26.0, 30.0), max_side=None),
     "full": dict(kodak=24, crop=None, ba_images=24, loop_images=24, residual_steps=300_000,
@@ -227,6 +227,28 @@ def curves(table: pd.DataFrame) -> pd.DataFrame:
     out = table.groupby(["codec", "curve", "quality"], as_index=False)[cols].mean()
     out["n_images"] = table.groupby(["codec", "curve", "quality"]).size().values
     return out.sort_values(["codec", "bpp"]).reset_index(drop=True)
+
+
+#: the curves each verdict compares (a claim is judged on the images all of them coded)
+VERDICT_CODECS = {
+    "C36": ("baseline", "single-mode", "multi-mode"),
+    "C37": ("JPEG", "JPEG 2000", "baseline + BA", "VAE", "VAE + embedded intra"),
+    "C39": ("VAE", "VAE + intra AE"),
+}
+
+
+def common_points(table: pd.DataFrame, codecs) -> pd.DataFrame:
+    """:func:`curves` of ``codecs`` on the images every one of them coded (the closed-loop codecs may code fewer)."""
+    part = table[table["codec"].isin(codecs)]
+    per_codec = [set(part.loc[part["codec"] == c, "image"]) for c in codecs if (part["codec"] == c).any()]
+    common = set.intersection(*per_codec) if per_codec else set()
+    return curves(part[part["image"].isin(common)])
+
+
+def verdicts(table: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """C36, C37 and C39 from the coded rows, each on the images its curves share."""
+    rules = {"C36": verdict_c36, "C37": verdict_c37, "C39": verdict_c39}
+    return {cid: rules[cid](common_points(table, codecs)) for cid, codecs in VERDICT_CODECS.items()}
 
 
 def mode_shares(table: pd.DataFrame) -> pd.DataFrame:
