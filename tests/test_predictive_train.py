@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -95,3 +97,27 @@ def test_vae_learning_rate_falls_tenfold_at_its_decay_marks_and_resumes_exactly(
     a, b = torch.load(whole.entry.path, weights_only=False), torch.load(again.entry.path, weights_only=False)
     assert a["state_dict"].keys() == b["state_dict"].keys()
     assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])
+
+
+def test_a_warm_started_run_is_found_again_after_its_data_folder_moved(tmp_path, monkeypatch):
+    import shutil
+
+    from dlic_lib.config import checkpoint_dir
+
+    plain = train(VaeTask(kind="vae", N=8, patch=32, lmbda=0.01, steps=2, batch=2))
+    start = str(plain.entry.path)
+    tuned = train(VaeTask(kind="embedded", N=8, patch=32, lmbda=0.01, steps=2, batch=2, warm_start=start))
+    old = checkpoint_dir()
+    moved = tmp_path / "moved"
+    shutil.copytree(old, moved)
+    monkeypatch.setenv("DLIC_CHECKPOINT_DIR", str(moved))
+    new_start = str(moved / plain.entry.path.relative_to(old))
+    shutil.rmtree(old)
+    task = VaeTask(kind="embedded", N=8, patch=32, lmbda=0.01, steps=2, batch=2, warm_start=new_start)
+    assert task.run_id() == tuned.run_dir.name
+    again = train(task, max_steps_this_run=0)  # found finished in the moved folder: nothing trains
+    assert again.finished and again.step == 2 and again.run_dir == moved / "runs" / tuned.run_dir.name
+    # other starting weights: another run
+    other = tmp_path / "other.pt"
+    other.write_bytes(b"x" + Path(new_start).read_bytes())
+    assert VaeTask(kind="embedded", N=8, patch=32, lmbda=0.01, steps=2, batch=2, warm_start=str(other)).run_id() != task.run_id()

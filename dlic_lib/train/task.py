@@ -73,6 +73,25 @@ from .state import STATE_FORMAT, StopFlag, atomic_torch_save, read_state, restor
 __all__ = ["Task", "Trainer", "Release", "TrainResult", "Sampler", "STATE_FORMAT"]
 
 
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_identity(path: str | Path) -> str:
+    """``"sha256:<hex>"`` of the file at ``path`` (remembered per path, size and mtime), or the path itself when
+    there is no such file (a run cannot start from it; its settings check says so)."""
+    from ..data import sha256_file
+
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = "sha256:" + sha256_file(path)
+    return _DIGESTS[key]
+
+
 class Sampler(Protocol):
     """A seeded stream of training batches that can be saved and restored between two batches."""
 
@@ -132,9 +151,21 @@ class Task(abc.ABC):
     def config(self) -> dict:
         """JSON-serialisable settings that determine what is trained (hashed into the run id)."""
 
+    #: ``config()`` keys that name a weights file the run starts from: the run id hashes the file's
+    #: content, not where it lies, so a moved data folder finds its finished runs
+    start_files: tuple[str, ...] = ()
+
+    def identity(self) -> dict:
+        """What the run id hashes: ``config()`` with every :attr:`start_files` path replaced by its file's sha256."""
+        ident = dict(self.config())
+        for key in self.start_files:
+            if ident.get(key):
+                ident[key] = file_identity(ident[key])
+        return ident
+
     def run_id(self) -> str:
-        """The run folder's name: ``<name>-<10 hex digits of the sha256 of config()>``."""
-        digest = hashlib.sha256(json.dumps(self.config(), sort_keys=True, default=str).encode()).hexdigest()[:10]
+        """The run folder's name: ``<name>-<10 hex digits of the sha256 of identity()>``."""
+        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()[:10]
         return f"{self.name}-{digest}"
 
     def log_params(self) -> dict:
@@ -315,7 +346,8 @@ class Trainer:
         if state is not None and state.get("finished") and (self.run_dir / "release.pt").exists():
             self.step, self.log.rows = int(state["step"]), list(state["log_rows"])
             info = state["release_info"]
-            entry = task.register(Path(info["path"]), info["sha256"], Release(None, info["entry"], info["val"])) if self.register else None
+            release = self.run_dir / "release.pt"  # where it lies now, not where it was written (a moved data folder)
+            entry = task.register(release, info["sha256"], Release(None, info["entry"], info["val"])) if self.register else None
             return self._result(True, entry, state.get("val", info["val"]))
 
         self.resuming = state is not None

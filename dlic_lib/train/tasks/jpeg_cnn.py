@@ -240,6 +240,12 @@ class PipelineTask(_JpegCnnTask):
                          val_files=[str(p) for p in val_files] if val_files else None, val_crop=val_crop,
                          max_side=max_side, val_every=val_every, ckpt_every=ckpt_every, identity_init=bool(identity_init))
 
+    def identity(self) -> dict:
+        """The settings with the starting networks named by their sha256 alone (not where their files lie)."""
+        ident = dict(self.config())
+        ident["init"] = {k: v["sha256"] for k, v in ident["init"].items()}
+        return ident
+
     @property
     def trains(self) -> tuple[str, ...]:
         return {"s1": ("sr",), "s2": ("cr",), "s3": ("cr", "sr"), "s4": ("sr",), "fc": ("cr",)}[self.s["stage"]]

@@ -127,6 +127,7 @@ def _warm(net: torch.nn.Module, path: str | None) -> None:
 class ResidualRnnTask(Task):
     """The recursive network on residuals of a prediction (see the module docstring)."""
 
+    start_files = ("warm_start",)
     name = "predictive"
     log_every = 10
     ckpt_every = 50
@@ -228,6 +229,7 @@ class VaeSettings:
 class VaeTask(Task):
     """Table 4.3's VAE, alone or on intra residuals (see the module docstring)."""
 
+    start_files = ("warm_start",)
     name = "predictive"
     log_every = 25
     ckpt_every = 100

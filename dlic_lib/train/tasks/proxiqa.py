@@ -112,6 +112,7 @@ def _load_blob(path: str) -> dict:
 class ProxiqaTask(Task):
     """One ProxIQA run (see the module docstring); ``Trainer(ProxiqaTask(settings)).fit()`` runs it."""
 
+    start_files = ("init_codec", "init_proxy")
     name = "proxiqa"
     log_every, val_every, ckpt_every = 25, 100, 50
 
