@@ -139,19 +139,25 @@ def _family(label: str) -> str:
 ROW_FORMAT = 1
 
 
-def _row_path(label: str, codec: Any, weights: str, quality: Any, image: np.ndarray, profile: str):
+def _row_path(label: str, codec: Any, weights: str, quality: Any, image_sha256: str, profile: str):
     """Where the row of (curve, quality, image) coded by ``codec`` with weights ``weights`` is kept."""
     import hashlib
     import json
 
     from ..config import cache_dir
-    from ..data.images import sha256_array
 
     payload = {"curve": label, "codec": codec.name, "options": codec.options, "version": codec.version(),
-               "weights": weights, "quality": quality, "image": sha256_array(image), "profile": profile,
+               "weights": weights, "quality": quality, "image": image_sha256, "profile": profile,
                "format": ROW_FORMAT}
     key = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     return cache_dir() / "predictive" / key[:2] / f"{key}.json"
+
+
+def _row(image: np.ndarray, data: bytes, decoded: np.ndarray, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` completed with bytes, bpp (with and without side information) and the metrics."""
+    row.update(bytes=len(data), bpp=8 * len(data) / (image.shape[0] * image.shape[1]), **_metrics(image, decoded))
+    row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
+    return row
 
 
 def _code_rows(codec: Any, image: np.ndarray, qualities: list[Any]):
@@ -160,27 +166,22 @@ def _code_rows(codec: Any, image: np.ndarray, qualities: list[Any]):
     from ..codecs.predictive import PredictiveRnnCodec
     from ..predictive.predictors import AE1, AE2, NONE
 
-    pixels = image.shape[0] * image.shape[1]
     if getattr(codec, "progressive", False):
-        coded = [(c.data, c.decoded, {"side_bpp": 0.0}) for c in codec.encode_qualities(image, qualities, use_cache=False)]
-    else:
-        coded = (None for _ in qualities)
-    for q, one in zip(qualities, coded):
-        if one is not None:
-            data, decoded, row = one
-        elif isinstance(codec, PredictiveRnnCodec):
+        for coded in codec.encode_qualities(image, qualities, use_cache=False):
+            yield _row(image, coded.data, coded.decoded, {"side_bpp": 0.0})
+        return
+    for q in qualities:
+        if isinstance(codec, PredictiveRnnCodec):
             patches, data = codec.encode_patches(image, q)
-            decoded = patches.reconstruction[: image.shape[0], : image.shape[1]]
             m = patches.modes
-            row = {"side_bpp": codec.accounting(data)["side"] / pixels, "mean_iterations": float(patches.counts.mean()),
-                   "share_ae1": float(np.mean(m == AE1)), "share_ae2": float(np.mean(m == AE2)),
-                   "share_hevc": float(np.mean(m < 35)), "share_none": float(np.mean(m == NONE))}
+            yield _row(image, data, patches.reconstruction[: image.shape[0], : image.shape[1]], {
+                "side_bpp": codec.accounting(data)["side"] / (image.shape[0] * image.shape[1]),
+                "mean_iterations": float(patches.counts.mean()), "share_ae1": float(np.mean(m == AE1)),
+                "share_ae2": float(np.mean(m == AE2)), "share_hevc": float(np.mean(m < 35)),
+                "share_none": float(np.mean(m == NONE))})
         else:
             result = codec.encode(image, q, use_cache=False)
-            data, decoded, row = result.data, result.decoded, {"side_bpp": 0.0}
-        row.update(bytes=len(data), bpp=8 * len(data) / pixels, **_metrics(image, decoded))
-        row["bpp_without_side"] = row["bpp"] - row["side_bpp"]
-        yield row
+            yield _row(image, result.data, result.decoded, {"side_bpp": 0.0})
 
 
 def evaluate(s: dict[str, Any], nets: dict[str, Any], images: list[tuple[str, np.ndarray]]) -> pd.DataFrame:
@@ -194,15 +195,17 @@ def evaluate(s: dict[str, Any], nets: dict[str, Any], images: list[tuple[str, np
 
     from .. import progress
     from ..codecs.rnn import combined_fingerprint
+    from ..data.images import sha256_array
     from ..outputs import write_text
 
+    digests = {name: sha256_array(image) for name, image in images}
     todo: dict[tuple[str, str], tuple[Any, np.ndarray, list]] = {}  # (curve, image) → codec, pixels, [(q, path)]
     rows = {}
     for label, codec, qualities, limit, weights in _codecs(s, nets):
         fingerprint = combined_fingerprint(*weights) if weights else ""
         for name, image in images[:limit] if limit else images:
             for q in qualities:
-                path = _row_path(label, codec, fingerprint, q, image, s["profile"])
+                path = _row_path(label, codec, fingerprint, q, digests[name], s["profile"])
                 rows[label, name, q] = {"codec": _family(label), "curve": label, "quality": q, "image": name,
                                         "profile": s["profile"]}
                 if path.is_file():
